@@ -1,0 +1,172 @@
+//! The command line: parses arguments, calls the library, prints, and maps outcomes to exit
+//! codes (0 success, 1 internal error or failed check, 2 bad input). No simulation logic here.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::output;
+use crate::scenario::{Scenario, ScenarioError};
+
+#[derive(Parser)]
+#[command(name = "ecsim", version, about = "A deterministic discrete-event simulator of AWS ECS clusters")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one scenario and write timeseries.csv, events.csv and summary.csv.
+    Run {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Output folder [default: results/<scenario name>/].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Use this seed instead of the scenario's.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override a value: --set services.web.desired_count=8 (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+    },
+    /// Check a scenario file without running it.
+    Validate {
+        scenario: PathBuf,
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+    },
+    /// Run every scenario under the paths (files or folders) and report whether each ran.
+    Check {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+/// Exit code for bad input: the user can fix it.
+const BAD_INPUT: u8 = 2;
+
+pub fn main() -> ExitCode {
+    // A bug must not print a backtrace at the user; say what happened and exit 1.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "ecsim: internal error: {info}\nThis is a bug in ecsim; please report it with the scenario that caused it."
+        );
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { BAD_INPUT } else { 0 });
+        }
+    };
+    match std::panic::catch_unwind(|| dispatch(cli)) {
+        Ok(code) => code,
+        Err(_) => ExitCode::from(1),
+    }
+}
+
+fn dispatch(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Run { scenario, out, seed, mut set } => {
+            if let Some(seed) = seed {
+                set.push(format!("seed={seed}"));
+            }
+            run(&scenario, out.as_deref(), &set)
+        }
+        Command::Validate { scenario, set } => match Scenario::from_path(&scenario, &set) {
+            Ok(s) => {
+                println!(
+                    "{}: ok ({} services, {} task definitions)",
+                    scenario.display(),
+                    s.services.len(),
+                    s.task_definitions.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => bad_input(&e),
+        },
+        Command::Check { paths } => check(&paths),
+    }
+}
+
+fn bad_input(e: &ScenarioError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(BAD_INPUT)
+}
+
+fn run(path: &Path, out: Option<&Path>, set: &[String]) -> ExitCode {
+    let scenario = match Scenario::from_path(path, set) {
+        Ok(s) => s,
+        Err(e) => return bad_input(&e),
+    };
+    let dir = out.map_or_else(|| Path::new("results").join(&scenario.name), Path::to_path_buf);
+    let result = crate::simulate(&scenario);
+    if let Err(e) = output::write_run(&dir, &result) {
+        eprintln!("error: cannot write the outputs to {}: {e}", dir.display());
+        return ExitCode::from(BAD_INPUT);
+    }
+    for s in &result.summary {
+        println!(
+            "{:<20} desired {:>4}  running {:>4}  pending {:>4}  placement failures {:>4}",
+            s.service, s.desired, s.running, s.pending, s.placement_failures
+        );
+    }
+    println!("wrote {}", dir.display());
+    ExitCode::SUCCESS
+}
+
+/// Every `.toml` file under the paths, sorted, so the report reads the same on every machine.
+fn scenario_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    fn walk(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        if p.is_dir() {
+            let mut entries: Vec<PathBuf> =
+                std::fs::read_dir(p)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+            entries.sort();
+            for e in entries {
+                walk(&e, out)?;
+            }
+        } else if p.extension().is_some_and(|x| x == "toml") {
+            out.push(p.to_path_buf());
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if !p.exists() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{}: no such file or folder", p.display()),
+            ));
+        }
+        walk(p, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn check(paths: &[PathBuf]) -> ExitCode {
+    let files = match scenario_files(paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    use rayon::prelude::*;
+    let outcomes: Vec<(PathBuf, Result<crate::RunResult, ScenarioError>)> =
+        files.par_iter().map(|f| (f.clone(), Scenario::from_path(f, &[]).map(|s| crate::simulate(&s)))).collect();
+    let mut failed = 0;
+    for (file, outcome) in &outcomes {
+        match outcome {
+            Ok(r) => println!("ok    {} ({} events)", file.display(), r.events.len()),
+            Err(e) => {
+                failed += 1;
+                println!("FAIL  {}\n      {}", file.display(), e.to_string().replace('\n', "\n      "));
+            }
+        }
+    }
+    println!("{} scenarios, {} failed", outcomes.len(), failed);
+    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}

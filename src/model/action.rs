@@ -1,0 +1,23 @@
+//! Scripted actions: what an operator (or a script) does to the cluster at a given time.
+
+use crate::engine::SimTime;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// `UpdateService --desired-count`.
+    SetDesiredCount { service: usize, desired_count: u32 },
+    /// `StopTask` on `count` of the service's tasks, chosen at random.
+    StopTasks { service: usize, count: u32 },
+    /// `UpdateContainerInstancesState --status DRAINING`.
+    DrainInstance { instance: String },
+    /// `UpdateContainerInstancesState --status ACTIVE`.
+    ActivateInstance { instance: String },
+    /// `TerminateInstances`: the instance and its tasks are gone at once.
+    TerminateInstance { instance: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScheduledAction {
+    pub at: SimTime,
+    pub action: Action,
+}

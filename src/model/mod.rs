@@ -1,0 +1,16 @@
+//! The simulated AWS world, one module per AWS concept. Nothing here does I/O, reads the clock
+//! or spawns threads: the model is driven by the engine and reports into a recorder.
+
+pub mod action;
+pub mod asg;
+pub mod cluster;
+pub mod cluster_query;
+pub mod ec2;
+pub mod image;
+pub mod placement;
+pub mod service;
+pub mod task;
+pub mod task_definition;
+mod world;
+
+pub use world::{simulate, simulate_into};

@@ -1,0 +1,280 @@
+//! ECS services: the REPLICA and DAEMON schedulers, and the arithmetic of how many tasks they
+//! may start and stop at once (ECS-DG:ecs_services.md, ECS-DG:service_definition_parameters.md).
+
+use super::placement::{PlacementConstraint, PlacementStrategy};
+use crate::engine::{SECOND, SimTime};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchedulingStrategy {
+    /// Keep `desired_count` tasks across the cluster.
+    Replica,
+    /// One task on every ACTIVE instance that meets the constraints.
+    Daemon,
+}
+
+impl SchedulingStrategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SchedulingStrategy::Replica => "REPLICA",
+            SchedulingStrategy::Daemon => "DAEMON",
+        }
+    }
+}
+
+/// How far below and above the desired count the scheduler may go while it replaces tasks
+/// (a deployment, or tasks on a DRAINING instance).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeploymentConfiguration {
+    pub minimum_healthy_percent: u32,
+    pub maximum_percent: u32,
+}
+
+impl DeploymentConfiguration {
+    /// REPLICA defaults: 100 / 200 (ECS-DG:service_definition_parameters.md).
+    pub const REPLICA_DEFAULT: Self = DeploymentConfiguration { minimum_healthy_percent: 100, maximum_percent: 200 };
+    /// DAEMON defaults from the API: 0 / 100; `maximumPercent` must be 100
+    /// (ECS-DG:service_definition_parameters.md, ECS-DG:ecs_services.md).
+    pub const DAEMON_DEFAULT: Self = DeploymentConfiguration { minimum_healthy_percent: 0, maximum_percent: 100 };
+
+    /// The least number of healthy tasks: `ceil(desired × minimumHealthyPercent / 100)`.
+    pub fn min_healthy(&self, desired: u32) -> u32 {
+        (u64::from(desired) * u64::from(self.minimum_healthy_percent)).div_ceil(100) as u32
+    }
+
+    /// The most tasks RUNNING, PENDING or STOPPING: `floor(desired × maximumPercent / 100)`.
+    pub fn max_tasks(&self, desired: u32) -> u32 {
+        (u64::from(desired) * u64::from(self.maximum_percent) / 100) as u32
+    }
+}
+
+/// A task without load balancer or container health check counts as healthy 40 s after it
+/// reaches RUNNING (ECS-DG:service_definition_parameters.md, `minimumHealthyPercent`).
+pub const HEALTHY_AFTER_RUNNING: SimTime = 40 * SECOND;
+
+/// A service as created: its task definition, size, placement and deployment limits.
+#[derive(Clone, Debug)]
+pub struct ServiceDefinition {
+    pub name: String,
+    /// Index into the scenario's task definitions.
+    pub task_definition: usize,
+    pub desired_count: u32,
+    pub scheduling_strategy: SchedulingStrategy,
+    pub placement_strategies: Vec<PlacementStrategy>,
+    pub placement_constraints: Vec<PlacementConstraint>,
+    pub deployment_configuration: DeploymentConfiguration,
+}
+
+/// What the scheduler sees of a service's tasks when it decides.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TaskCounts {
+    /// Tasks meant to keep running (PROVISIONING, PENDING or RUNNING, not marked for replacement).
+    pub keep: u32,
+    pub keep_healthy: u32,
+    /// Tasks meant to be replaced (on a DRAINING instance), still PROVISIONING/PENDING/RUNNING.
+    pub replace: u32,
+    pub replace_healthy: u32,
+    /// Tasks in STOPPING.
+    pub stopping: u32,
+}
+
+/// What the REPLICA scheduler does in one pass.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplicaPlan {
+    /// Tasks to stop because more than the desired count are meant to keep running; chosen by
+    /// the scale-in order.
+    pub scale_in: u32,
+    /// New tasks to place.
+    pub start: u32,
+    /// Tasks marked for replacement that are not healthy yet: stopped at once (PENDING tasks on
+    /// a DRAINING instance are stopped immediately, ECS-DG:container-instance-draining.md).
+    pub stop_unhealthy_replace: u32,
+    /// Healthy tasks marked for replacement that can be stopped within the minimum.
+    pub stop_healthy_replace: u32,
+}
+
+impl ReplicaPlan {
+    pub fn is_idle(&self) -> bool {
+        *self == ReplicaPlan::default()
+    }
+}
+
+/// The REPLICA scheduler's arithmetic.
+///
+/// Tasks missing from the desired count are started at once. Tasks that replace others (on a
+/// DRAINING instance) are started only while RUNNING + PENDING + STOPPING stays within
+/// `maximumPercent`, and replaced tasks are stopped only while the healthy ones stay at or above
+/// `minimumHealthyPercent` (ECS-DG:container-instance-draining.md: min 50% of 4 stops 2 then
+/// starts 2; min = max = 100 blocks; ECS-DG:deployment-type-ecs.md for the bounds).
+pub fn replica_plan(desired: u32, config: DeploymentConfiguration, c: TaskCounts) -> ReplicaPlan {
+    let scale_in = c.keep.saturating_sub(desired);
+    let keep = c.keep - scale_in;
+    let keep_healthy = c.keep_healthy.min(keep);
+    let stopping = c.stopping + scale_in;
+
+    let missing = desired.saturating_sub(keep + c.replace);
+    // Tasks marked for replacement that no kept task stands in for yet.
+    let uncovered = c.replace.min(desired - keep - missing);
+    let room = config.max_tasks(desired).saturating_sub(keep + c.replace + stopping + missing);
+
+    let healthy = keep_healthy + c.replace_healthy;
+    ReplicaPlan {
+        scale_in,
+        start: missing + uncovered.min(room),
+        stop_unhealthy_replace: c.replace - c.replace_healthy,
+        stop_healthy_replace: healthy.saturating_sub(config.min_healthy(desired)).min(c.replace_healthy),
+    }
+}
+
+/// A service while the simulation runs.
+pub struct Service {
+    pub name: String,
+    pub scheduling_strategy: SchedulingStrategy,
+    pub task_definition: usize,
+    pub deployment_configuration: DeploymentConfiguration,
+    /// The desired count; for a DAEMON service, the instances it should run on.
+    pub desired_count: u32,
+    pub group: super::cluster::TaskGroup,
+    pub placement: super::placement::PlacementPolicy,
+    /// Tasks not yet STOPPED.
+    pub tasks: Vec<usize>,
+    /// Tasks the scheduler wanted but could not place at its last pass.
+    pub unplaced: u32,
+    pub next_task_number: u32,
+    /// The cluster's capacity epoch at the last failed placement: nothing can have changed for
+    /// the better while the epoch stays the same, so the scheduler does not retry.
+    pub failed_at_epoch: Option<u64>,
+    /// The last placement-failure event and when it was reported, for ECS's suppression of
+    /// repeats (ECS-DG:service-event-messages.md: repeated until resolved or 6 hours pass).
+    pub last_failure_event: Option<(String, SimTime)>,
+    pub steady: bool,
+    pub blocked: bool,
+    pub placement_failures: u64,
+    pub tasks_started: u64,
+    pub tasks_stopped: u64,
+    pub pending_task_minutes: u64,
+}
+
+impl Service {
+    pub fn new(def: &ServiceDefinition, group: super::cluster::TaskGroup) -> Self {
+        Service {
+            name: def.name.clone(),
+            scheduling_strategy: def.scheduling_strategy,
+            task_definition: def.task_definition,
+            deployment_configuration: def.deployment_configuration,
+            desired_count: def.desired_count,
+            group,
+            placement: super::placement::PlacementPolicy::new(
+                def.placement_constraints.clone(),
+                def.placement_strategies.clone(),
+            ),
+            tasks: Vec::new(),
+            unplaced: 0,
+            next_task_number: 1,
+            failed_at_epoch: None,
+            last_failure_event: None,
+            steady: false,
+            blocked: false,
+            placement_failures: 0,
+            tasks_started: 0,
+            tasks_stopped: 0,
+            pending_task_minutes: 0,
+        }
+    }
+}
+
+/// ECS repeats a suppressed service event after six hours (ECS-DG:service-event-messages.md).
+pub const EVENT_REPEAT_AFTER: SimTime = 6 * crate::engine::HOUR;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(min: u32, max: u32) -> DeploymentConfiguration {
+        DeploymentConfiguration { minimum_healthy_percent: min, maximum_percent: max }
+    }
+
+    #[test]
+    fn bounds_round_as_documented() {
+        // min 50% of 4 → 2; min 75% of 2 → 2 (ceil 1.5); max 125% of 3 → 3 (floor 3.75).
+        assert_eq!(cfg(50, 200).min_healthy(4), 2);
+        assert_eq!(cfg(75, 200).min_healthy(2), 2);
+        assert_eq!(cfg(100, 125).max_tasks(3), 3);
+        assert_eq!(cfg(100, 200).max_tasks(4), 8);
+    }
+
+    #[test]
+    fn fills_up_to_desired() {
+        let p = replica_plan(
+            6,
+            DeploymentConfiguration::REPLICA_DEFAULT,
+            TaskCounts { keep: 2, keep_healthy: 2, ..Default::default() },
+        );
+        assert_eq!(p.start, 4);
+        assert_eq!(p.scale_in, 0);
+    }
+
+    #[test]
+    fn scales_in_the_excess() {
+        let p = replica_plan(
+            2,
+            DeploymentConfiguration::REPLICA_DEFAULT,
+            TaskCounts { keep: 5, keep_healthy: 5, ..Default::default() },
+        );
+        assert_eq!(p.scale_in, 3);
+        assert_eq!(p.start, 0);
+    }
+
+    #[test]
+    fn draining_with_min_50_stops_two_before_starting_two() {
+        // ECS-DG:container-instance-draining.md: desired 4 at 50% → stop 2, start 2.
+        let all_draining = TaskCounts { replace: 4, replace_healthy: 4, ..Default::default() };
+        let p = replica_plan(4, cfg(50, 100), all_draining);
+        assert_eq!((p.start, p.stop_healthy_replace), (0, 2));
+        // Once those two have stopped, the two missing tasks start.
+        let p = replica_plan(4, cfg(50, 100), TaskCounts { replace: 2, replace_healthy: 2, ..Default::default() });
+        assert_eq!(p.start, 2);
+    }
+
+    #[test]
+    fn draining_with_defaults_starts_first_then_stops_once_healthy() {
+        let p = replica_plan(4, cfg(100, 200), TaskCounts { replace: 4, replace_healthy: 4, ..Default::default() });
+        assert_eq!((p.start, p.stop_healthy_replace), (4, 0));
+        let p = replica_plan(
+            4,
+            cfg(100, 200),
+            TaskCounts { keep: 4, keep_healthy: 0, replace: 4, replace_healthy: 4, stopping: 0 },
+        );
+        assert_eq!((p.start, p.stop_healthy_replace), (0, 0));
+        let p = replica_plan(
+            4,
+            cfg(100, 200),
+            TaskCounts { keep: 4, keep_healthy: 4, replace: 4, replace_healthy: 4, stopping: 0 },
+        );
+        assert_eq!((p.start, p.stop_healthy_replace), (0, 4));
+    }
+
+    #[test]
+    fn scaling_in_while_draining_stops_the_drained_tasks_first() {
+        // Desired drops from 4 to 2 while all 4 tasks sit on a DRAINING instance: nothing new
+        // starts (room 4 − 4 = 0) and two drained tasks stop (4 healthy − 2 required).
+        let p = replica_plan(2, cfg(100, 200), TaskCounts { replace: 4, replace_healthy: 4, ..Default::default() });
+        assert_eq!((p.scale_in, p.start, p.stop_healthy_replace), (0, 0, 2));
+    }
+
+    #[test]
+    fn min_and_max_at_100_block_draining() {
+        let p = replica_plan(4, cfg(100, 100), TaskCounts { replace: 4, replace_healthy: 4, ..Default::default() });
+        assert!(p.is_idle());
+    }
+
+    #[test]
+    fn pending_tasks_on_a_draining_instance_stop_at_once() {
+        let p = replica_plan(
+            3,
+            cfg(100, 200),
+            TaskCounts { keep: 2, keep_healthy: 2, replace: 1, replace_healthy: 0, stopping: 0 },
+        );
+        assert_eq!(p.stop_unhealthy_replace, 1);
+        assert_eq!(p.start, 1);
+    }
+}

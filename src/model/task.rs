@@ -1,0 +1,87 @@
+//! Tasks: one running copy of a task definition on a container instance, and its lifecycle
+//! (ECS-DG:task-lifecycle.md).
+
+use crate::engine::{SimTime, Timer};
+
+/// `lastStatus` of a task. ECS also has ACTIVATING, DEACTIVATING and DEPROVISIONING; they
+/// matter only with load balancers, Cloud Map or awsvpc teardown, so the model folds them into
+/// the neighbouring states (README, "What the model simplifies").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TaskStatus {
+    /// Placed; ECS prepares what the task needs before launch (the ENI under awsvpc).
+    Provisioning,
+    /// The agent pulls images and starts containers.
+    Pending,
+    Running,
+    /// SIGTERM sent; the containers have up to `stopTimeout` to exit.
+    Stopping,
+    Stopped,
+}
+
+impl TaskStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Provisioning => "PROVISIONING",
+            TaskStatus::Pending => "PENDING",
+            TaskStatus::Running => "RUNNING",
+            TaskStatus::Stopping => "STOPPING",
+            TaskStatus::Stopped => "STOPPED",
+        }
+    }
+}
+
+/// Why a task was stopped, in the words ECS puts in `stoppedReason`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// StopTask called by a user or a scripted action.
+    User,
+    /// The service scheduler scaled in.
+    ScalingActivity,
+    /// Replaced because its container instance is DRAINING.
+    InstanceDraining,
+    /// A DAEMON task whose instance no longer meets the service's constraints.
+    DaemonConstraint,
+    /// Its EC2 instance was terminated under it.
+    InstanceTerminated,
+}
+
+impl StopReason {
+    pub fn text(self) -> &'static str {
+        match self {
+            StopReason::User => "Task stopped by user",
+            StopReason::ScalingActivity => "Scaling activity initiated by (deployment ecs-svc)",
+            StopReason::InstanceDraining => "Container instance is being drained",
+            StopReason::DaemonConstraint => {
+                "Container instance no longer meets the placement constraints of the daemon service"
+            }
+            StopReason::InstanceTerminated => "Host EC2 (instance terminated) stopped/terminated",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Task {
+    pub id: String,
+    pub service: usize,
+    pub task_definition: usize,
+    pub instance: usize,
+    pub status: TaskStatus,
+    /// `desiredStatus`: false once anything has asked the task to stop.
+    pub desired_running: bool,
+    pub created_at: SimTime,
+    pub started_at: Option<SimTime>,
+    /// When the task started counting as healthy for the service scheduler.
+    pub healthy_at: Option<SimTime>,
+    pub stopped_at: Option<SimTime>,
+    pub stop_reason: Option<StopReason>,
+    /// Host ports the task holds: its static ones then the dynamically assigned ones.
+    pub host_ports: Vec<u16>,
+    pub static_ports: usize,
+    pub timer: Timer,
+}
+
+impl Task {
+    pub fn is_healthy(&self) -> bool {
+        self.status == TaskStatus::Running && self.healthy_at.is_some()
+    }
+}

@@ -1,0 +1,61 @@
+//! Scenario files: TOML in, a checked [`Scenario`] out.
+//!
+//! Two stages (STYLE.md §3): serde reads the file into the raw types of [`raw`], refusing unknown
+//! keys and wrong types; [`validate`] resolves names and defaults and cross-checks the values.
+//! Every error names the file, line, column and key, with a suggestion where one fits.
+
+pub mod duration;
+pub mod error;
+pub mod raw;
+pub mod source;
+mod validate;
+
+use std::path::Path;
+
+pub use error::{Diagnostic, Location, ScenarioError};
+
+use crate::engine::{Distribution, SimTime};
+use crate::model::{
+    action::ScheduledAction, asg::AutoScalingGroup, ec2::InstanceType, image::Image, service::ServiceDefinition,
+    task_definition::TaskDefinition,
+};
+
+/// The version of the scenario format this build reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A checked scenario: everything the simulation needs, defaults resolved.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub duration: SimTime,
+    pub cluster_name: String,
+    pub availability_zones: Vec<String>,
+    /// The instance types the groups use, built-in ones with the scenario's changes applied.
+    pub instance_types: Vec<InstanceType>,
+    pub auto_scaling_groups: Vec<AutoScalingGroup>,
+    /// Time to attach a task's ENI under awsvpc, ms.
+    pub eni_attach_time: Distribution,
+    pub images: Vec<Image>,
+    pub task_definitions: Vec<TaskDefinition>,
+    /// Per task definition: how long the containers take to exit after SIGTERM, ms.
+    pub shutdown_times: Vec<Distribution>,
+    pub services: Vec<ServiceDefinition>,
+    pub actions: Vec<ScheduledAction>,
+}
+
+impl Scenario {
+    /// Reads and checks a scenario file, with `--set path=value` overrides applied.
+    pub fn from_path(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { path: path.to_path_buf(), source })?;
+        Scenario::from_str_named(&path.display().to_string(), text, overrides)
+    }
+
+    /// Checks a scenario given as text; `name` is what messages call the file.
+    pub fn from_str_named(name: &str, text: String, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+        let source = source::Source::new(name.to_string(), text, overrides)?;
+        validate::scenario(&source)
+    }
+}

@@ -1,0 +1,315 @@
+//! The scenario file as written: serde types that mirror the TOML, with every key optional where
+//! AWS has a default. Unknown keys are refused. `validate.rs` turns these into the checked
+//! [`Scenario`](super::Scenario).
+
+use indexmap::IndexMap;
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use super::duration::parse_duration;
+use crate::engine::SimTime;
+
+/// A duration in milliseconds, written with a unit (`"90s"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawDuration(pub SimTime);
+
+impl<'de> Deserialize<'de> for RawDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RawDuration;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a duration with a unit, e.g. \"90s\" or \"15m\"")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<RawDuration, E> {
+                parse_duration(s).map(RawDuration).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawDuration, E> {
+                Err(E::custom(format!("durations need a unit: write \"{v}s\" or \"{v}m\"")))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawDuration, E> {
+                Err(E::custom(format!("durations need a unit: write \"{v}s\" or \"{v}m\"")))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawDuration, E> {
+                Err(E::custom(format!("durations need a unit: write \"{v}s\"")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A distribution of durations: a plain duration (`"5s"`, fixed) or a table
+/// `{ dist = "uniform", min = "2s", max = "6s" }`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RawDistribution {
+    Fixed(RawDuration),
+    Table(RawDistributionTable),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DistributionKind {
+    Fixed,
+    Uniform,
+    Exponential,
+    Lognormal,
+    Gamma,
+    Normal,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDistributionTable {
+    pub dist: DistributionKind,
+    pub value: Option<RawDuration>,
+    pub min: Option<RawDuration>,
+    pub max: Option<RawDuration>,
+    pub mean: Option<RawDuration>,
+    pub p99: Option<RawDuration>,
+    pub sd: Option<RawDuration>,
+    /// Log-normal shape parameter (dimensionless).
+    pub sigma: Option<f64>,
+    /// Gamma shape parameter k (dimensionless).
+    pub shape: Option<f64>,
+}
+
+impl<'de> Deserialize<'de> for RawDistribution {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawDistribution;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "a duration such as \"5s\" or a table such as { dist = \"uniform\", min = \"2s\", max = \"6s\" }",
+                )
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<RawDistribution, E> {
+                parse_duration(s).map(|d| RawDistribution::Fixed(RawDuration(d))).map_err(E::custom)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawDistribution, A::Error> {
+                RawDistributionTable::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawDistribution::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub version: Option<u32>,
+    pub name: String,
+    pub description: Option<String>,
+    pub seed: Option<u64>,
+    pub duration: RawDuration,
+    #[serde(default)]
+    pub instance_types: IndexMap<String, RawInstanceType>,
+    pub cluster: RawCluster,
+    #[serde(default)]
+    pub images: IndexMap<String, RawImage>,
+    #[serde(default)]
+    pub task_definitions: IndexMap<String, RawTaskDefinition>,
+    #[serde(default)]
+    pub services: IndexMap<String, RawService>,
+    #[serde(default)]
+    pub actions: Vec<RawAction>,
+    #[serde(default)]
+    pub expect: Vec<toml::Table>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInstanceType {
+    pub vcpu: Option<u32>,
+    pub memory_mib: Option<u32>,
+    pub max_enis: Option<u32>,
+    pub on_demand_price: Option<f64>,
+    pub architecture: Option<RawArchitecture>,
+    pub registered_memory_mib: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize)]
+pub enum RawArchitecture {
+    #[serde(rename = "x86_64")]
+    X86_64,
+    #[serde(rename = "arm64")]
+    Arm64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCluster {
+    pub name: Option<String>,
+    pub availability_zones: Vec<String>,
+    pub eni_attach_time: Option<RawDistribution>,
+    #[serde(default)]
+    pub auto_scaling_groups: Vec<RawAutoScalingGroup>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAutoScalingGroup {
+    pub name: String,
+    pub instance_type: String,
+    pub desired_capacity: u32,
+    pub availability_zones: Option<Vec<String>>,
+    #[serde(default)]
+    pub attributes: IndexMap<String, String>,
+    pub boot_time: Option<RawDistribution>,
+    pub agent_registration_time: Option<RawDistribution>,
+    #[serde(default)]
+    pub boot_at_start: bool,
+    pub reserved_memory: Option<u32>,
+    pub dynamic_host_port_range: Option<[u16; 2]>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImage {
+    pub size_mb: Option<f64>,
+    pub pull_time: Option<RawDistribution>,
+    pub start_time: Option<RawDistribution>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RawNetworkMode {
+    Bridge,
+    Host,
+    Awsvpc,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTaskDefinition {
+    pub family: Option<String>,
+    pub revision: Option<u32>,
+    pub network_mode: Option<RawNetworkMode>,
+    pub cpu: Option<u32>,
+    pub memory: Option<u32>,
+    pub stop_timeout: Option<RawDuration>,
+    pub shutdown_time: Option<RawDistribution>,
+    #[serde(default)]
+    pub containers: Vec<RawContainer>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawContainer {
+    pub name: String,
+    pub image: String,
+    #[serde(default)]
+    pub cpu: u32,
+    pub memory: Option<u32>,
+    pub memory_reservation: Option<u32>,
+    pub essential: Option<bool>,
+    #[serde(default)]
+    pub port_mappings: Vec<RawPortMapping>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPortMapping {
+    pub container_port: u16,
+    pub host_port: Option<u16>,
+    pub protocol: Option<RawProtocol>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RawProtocol {
+    Tcp,
+    Udp,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub enum RawSchedulingStrategy {
+    #[serde(rename = "REPLICA")]
+    Replica,
+    #[serde(rename = "DAEMON")]
+    Daemon,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawService {
+    pub task_definition: String,
+    pub desired_count: Option<u32>,
+    pub scheduling_strategy: Option<RawSchedulingStrategy>,
+    pub placement_strategy: Option<Vec<RawPlacementStrategy>>,
+    #[serde(default)]
+    pub placement_constraints: Vec<RawPlacementConstraint>,
+    pub deployment_configuration: Option<RawDeploymentConfiguration>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RawStrategyType {
+    Binpack,
+    Spread,
+    Random,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlacementStrategy {
+    #[serde(rename = "type")]
+    pub kind: RawStrategyType,
+    pub field: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub enum RawConstraintType {
+    #[serde(rename = "distinctInstance")]
+    DistinctInstance,
+    #[serde(rename = "memberOf")]
+    MemberOf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlacementConstraint {
+    #[serde(rename = "type")]
+    pub kind: RawConstraintType,
+    pub expression: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeploymentConfiguration {
+    pub minimum_healthy_percent: Option<u32>,
+    pub maximum_percent: Option<u32>,
+}
+
+/// A scripted action: `at` plus exactly one of the action tables.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAction {
+    pub at: RawDuration,
+    pub set_desired_count: Option<RawSetDesiredCount>,
+    pub stop_tasks: Option<RawStopTasks>,
+    pub drain_instance: Option<RawInstanceRef>,
+    pub activate_instance: Option<RawInstanceRef>,
+    pub terminate_instance: Option<RawInstanceRef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSetDesiredCount {
+    pub service: String,
+    pub desired_count: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStopTasks {
+    pub service: String,
+    pub count: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInstanceRef {
+    pub instance: String,
+}

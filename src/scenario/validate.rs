@@ -1,0 +1,780 @@
+//! Raw scenario → checked [`Scenario`]: names resolved, AWS defaults filled in, values checked
+//! against the limits AWS documents. Each error points at the key that holds the problem.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+use toml::Spanned;
+use toml::de::DeTable;
+
+use super::error::{ScenarioError, suggest};
+use super::raw::*;
+use super::source::{KeyPath, Source, span_of};
+use super::{FORMAT_VERSION, Scenario};
+use crate::engine::{Distribution, HOUR, SECOND, SimTime};
+use crate::model::action::{Action, ScheduledAction};
+use crate::model::asg::{AutoScalingGroup, default_agent_registration_time, default_boot_time};
+use crate::model::cluster_query::Expression;
+use crate::model::ec2::{CpuArchitecture, DEFAULT_DYNAMIC_HOST_PORT_RANGE, InstanceType, builtin_instance_types};
+use crate::model::image::Image;
+use crate::model::placement::{BinpackField, PlacementConstraint, PlacementStrategy, SpreadField};
+use crate::model::service::{DeploymentConfiguration, SchedulingStrategy, ServiceDefinition};
+use crate::model::task_definition::{
+    ContainerDefinition, DEFAULT_STOP_TIMEOUT, NetworkMode, PortMapping, TaskDefinition,
+};
+
+/// The longest run a scenario may ask for: a year of simulated time.
+pub const MAX_DURATION: SimTime = 366 * 24 * HOUR;
+/// ECS allows 5,000 container instances per cluster (AWS-SEMANTICS.md §6, service quotas).
+pub const MAX_INSTANCES: u32 = 5_000;
+/// Default size of an image the scenario does not describe, MB [assume].
+pub const DEFAULT_IMAGE_SIZE_MB: f64 = 250.0;
+/// At most 4 strategy rules per service (ECS-DG:service_definition_parameters.md).
+pub const MAX_STRATEGIES: usize = 4;
+/// At most 10 constraints per task (ECS-DG:task-placement-constraints.md).
+pub const MAX_CONSTRAINTS: usize = 10;
+
+/// The context of one validation: where errors point.
+struct Cx<'a> {
+    source: &'a Source,
+    root: &'a DeTable<'a>,
+}
+
+impl Cx<'_> {
+    fn err(&self, path: &KeyPath, message: impl Into<String>) -> ScenarioError {
+        self.source.error_at(self.root, path, message, None)
+    }
+
+    fn err_suggest<'c>(
+        &self,
+        path: &KeyPath,
+        message: impl Into<String>,
+        wrong: &str,
+        candidates: impl IntoIterator<Item = &'c str> + Clone,
+    ) -> ScenarioError {
+        self.source.error_at(self.root, path, message, suggest(wrong, candidates))
+    }
+}
+
+pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
+    let root = source.parse()?;
+    let len = source.text().len();
+    let raw = RawScenario::deserialize(toml::de::Deserializer::from(Spanned::new(0..len, root.clone())))
+        .map_err(|e| source.deserialize_error(&root, &e))?;
+    let cx = Cx { source, root: &root };
+    let top = KeyPath::root();
+
+    if let Some(v) = raw.version
+        && v != FORMAT_VERSION
+    {
+        return Err(
+            cx.err(&top.key("version"), format!("this ecsim reads scenario format version {FORMAT_VERSION}, not {v}"))
+        );
+    }
+    let name = raw.name.trim().to_string();
+    if name.is_empty()
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        || name.starts_with('.')
+    {
+        return Err(cx.err(
+            &top.key("name"),
+            format!("`{name}` cannot name the output folder: use letters, digits, '-', '_' and '.'"),
+        ));
+    }
+    let duration = raw.duration.0;
+    if duration == 0 || duration > MAX_DURATION {
+        return Err(cx.err(&top.key("duration"), "the duration must be more than 0 and at most 366 days"));
+    }
+
+    let instance_types_all = instance_types(&cx, &raw.instance_types)?;
+    let cluster_path = top.key("cluster");
+    let azs = availability_zones(&cx, &cluster_path.key("availability_zones"), &raw.cluster.availability_zones)?;
+    let eni_attach_time = match &raw.cluster.eni_attach_time {
+        Some(d) => distribution(&cx, &cluster_path.key("eni_attach_time"), d)?,
+        // "awsvpc adds several seconds of launch latency" (ECS-DG:task-recommendations, live doc).
+        None => Distribution::Uniform { min: (2 * SECOND) as f64, max: (6 * SECOND) as f64 },
+    };
+
+    let mut used_types: Vec<InstanceType> = Vec::new();
+    let mut groups = Vec::new();
+    let mut group_names = BTreeSet::new();
+    let mut total_instances = 0u32;
+    for (i, g) in raw.cluster.auto_scaling_groups.iter().enumerate() {
+        let path = cluster_path.key("auto_scaling_groups").index(i);
+        if !group_names.insert(g.name.clone()) {
+            return Err(cx.err(&path.key("name"), format!("two auto scaling groups are named `{}`", g.name)));
+        }
+        let Some(t) = instance_types_all.get(&g.instance_type) else {
+            return Err(cx.err_suggest(
+                &path.key("instance_type"),
+                format!(
+                    "unknown instance type `{}`; add it under [instance_types.\"{}\"]",
+                    g.instance_type, g.instance_type
+                ),
+                &g.instance_type,
+                instance_types_all.keys().map(String::as_str),
+            ));
+        };
+        let type_index = match used_types.iter().position(|u| u.name == t.name) {
+            Some(k) => k,
+            None => {
+                used_types.push(t.clone());
+                used_types.len() - 1
+            }
+        };
+        let zones = match &g.availability_zones {
+            None => (0..azs.len()).collect(),
+            Some(list) => {
+                let zpath = path.key("availability_zones");
+                if list.is_empty() {
+                    return Err(cx.err(&zpath, "a group needs at least one Availability Zone"));
+                }
+                let mut out = Vec::new();
+                for (k, z) in list.iter().enumerate() {
+                    match azs.iter().position(|a| a == z) {
+                        Some(zi) if !out.contains(&zi) => out.push(zi),
+                        Some(_) => return Err(cx.err(&zpath.index(k), format!("`{z}` is listed twice"))),
+                        None => {
+                            return Err(cx.err_suggest(
+                                &zpath.index(k),
+                                format!("`{z}` is not one of the cluster's availability_zones"),
+                                z,
+                                azs.iter().map(String::as_str),
+                            ));
+                        }
+                    }
+                }
+                out
+            }
+        };
+        total_instances = total_instances.saturating_add(g.desired_capacity);
+        if total_instances > MAX_INSTANCES {
+            return Err(cx.err(
+                &path.key("desired_capacity"),
+                format!("the cluster would hold more than {MAX_INSTANCES} instances, the ECS quota per cluster"),
+            ));
+        }
+        let reserved_memory = g.reserved_memory.unwrap_or(0);
+        if reserved_memory >= t.registered_memory() {
+            return Err(cx.err(
+                &path.key("reserved_memory"),
+                format!("{reserved_memory} MiB is all of the {} MiB a {} registers", t.registered_memory(), t.name),
+            ));
+        }
+        let dynamic_host_port_range = match g.dynamic_host_port_range {
+            None => DEFAULT_DYNAMIC_HOST_PORT_RANGE,
+            Some([lo, hi]) if lo > 0 && lo <= hi => (lo, hi),
+            Some(_) => {
+                return Err(
+                    cx.err(&path.key("dynamic_host_port_range"), "write the range as [low, high] with 0 < low ≤ high")
+                );
+            }
+        };
+        groups.push(AutoScalingGroup {
+            name: g.name.clone(),
+            instance_type: type_index,
+            desired_capacity: g.desired_capacity,
+            availability_zones: zones,
+            attributes: g.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            boot_time: opt_distribution(&cx, &path.key("boot_time"), &g.boot_time, default_boot_time)?,
+            agent_registration_time: opt_distribution(
+                &cx,
+                &path.key("agent_registration_time"),
+                &g.agent_registration_time,
+                default_agent_registration_time,
+            )?,
+            boot_at_start: g.boot_at_start,
+            reserved_memory,
+            dynamic_host_port_range,
+        });
+    }
+
+    let mut images: Vec<Image> = Vec::new();
+    for (name, img) in &raw.images {
+        let path = top.key("images").key(name);
+        let size_mb = img.size_mb.unwrap_or(DEFAULT_IMAGE_SIZE_MB);
+        if !(size_mb.is_finite() && size_mb > 0.0) {
+            return Err(cx.err(&path.key("size_mb"), "an image's size must be a positive number of MB"));
+        }
+        images.push(Image {
+            name: name.clone(),
+            size_mb,
+            pull_time: match &img.pull_time {
+                Some(d) => Some(distribution(&cx, &path.key("pull_time"), d)?),
+                None => None,
+            },
+            start_time: opt_distribution(&cx, &path.key("start_time"), &img.start_time, default_start_time)?,
+        });
+    }
+
+    let mut task_definitions = Vec::new();
+    let mut shutdown_times = Vec::new();
+    for (key, td) in &raw.task_definitions {
+        let path = top.key("task_definitions").key(key);
+        let (def, shutdown) = task_definition(&cx, &path, key, td, &mut images)?;
+        task_definitions.push(def);
+        shutdown_times.push(shutdown);
+    }
+    let td_keys: Vec<&str> = raw.task_definitions.keys().map(String::as_str).collect();
+
+    let mut services = Vec::new();
+    for (name, svc) in &raw.services {
+        let path = top.key("services").key(name);
+        services.push(service(&cx, &path, name, svc, &td_keys)?);
+    }
+    let service_names: Vec<&str> = raw.services.keys().map(String::as_str).collect();
+
+    let instance_ids: Vec<String> =
+        groups.iter().flat_map(|g| (1..=g.desired_capacity).map(move |n| format!("{}-{n}", g.name))).collect();
+    let mut actions = Vec::new();
+    for (i, a) in raw.actions.iter().enumerate() {
+        let path = top.key("actions").index(i);
+        actions.push(action(&cx, &path, a, duration, &service_names, &instance_ids, &services)?);
+    }
+    actions.sort_by_key(|a: &ScheduledAction| a.at);
+
+    Ok(Scenario {
+        name,
+        description: raw.description.unwrap_or_default(),
+        seed: raw.seed.unwrap_or(1),
+        duration,
+        cluster_name: raw.cluster.name.unwrap_or_else(|| "default".into()),
+        availability_zones: azs,
+        instance_types: used_types,
+        auto_scaling_groups: groups,
+        eni_attach_time,
+        images,
+        task_definitions,
+        shutdown_times,
+        services,
+        actions,
+    })
+}
+
+/// Container create and start, from pulled image to a running process: 0.5–2 s [assume].
+fn default_start_time() -> Distribution {
+    Distribution::Uniform { min: 500.0, max: 2_000.0 }
+}
+
+/// Containers exit this long after SIGTERM when the scenario does not say: 1 s [assume]. An
+/// application that ignores SIGTERM waits the whole `stop_timeout` instead.
+fn default_shutdown_time() -> Distribution {
+    Distribution::Fixed(SECOND as f64)
+}
+
+fn instance_types(
+    cx: &Cx<'_>,
+    raw: &indexmap::IndexMap<String, RawInstanceType>,
+) -> Result<BTreeMap<String, InstanceType>, ScenarioError> {
+    let mut all = builtin_instance_types();
+    for (name, r) in raw {
+        let path = KeyPath::root().key("instance_types").key(name);
+        let mut t = match all.get(name) {
+            Some(t) => t.clone(),
+            None => {
+                let missing: Vec<&str> = [
+                    ("vcpu", r.vcpu.is_none()),
+                    ("memory_mib", r.memory_mib.is_none()),
+                    ("max_enis", r.max_enis.is_none()),
+                    ("on_demand_price", r.on_demand_price.is_none()),
+                ]
+                .into_iter()
+                .filter_map(|(k, m)| m.then_some(k))
+                .collect();
+                if !missing.is_empty() {
+                    return Err(cx.source.error_at(
+                        cx.root,
+                        &path,
+                        format!("`{name}` is not a built-in instance type, so it needs {}", missing.join(", ")),
+                        suggest(name, all.keys().map(String::as_str)).map(|s| format!("or {s}")),
+                    ));
+                }
+                InstanceType {
+                    name: name.clone(),
+                    vcpu: 0,
+                    memory_mib: 0,
+                    max_enis: 0,
+                    on_demand_price: 0.0,
+                    architecture: CpuArchitecture::X86_64,
+                    registered_memory_mib: None,
+                }
+            }
+        };
+        if let Some(v) = r.vcpu {
+            t.vcpu = v;
+        }
+        if let Some(v) = r.memory_mib {
+            t.memory_mib = v;
+        }
+        if let Some(v) = r.max_enis {
+            t.max_enis = v;
+        }
+        if let Some(v) = r.on_demand_price {
+            t.on_demand_price = v;
+        }
+        if let Some(a) = r.architecture {
+            t.architecture = match a {
+                RawArchitecture::X86_64 => CpuArchitecture::X86_64,
+                RawArchitecture::Arm64 => CpuArchitecture::Arm64,
+            };
+        }
+        if r.registered_memory_mib.is_some() {
+            t.registered_memory_mib = r.registered_memory_mib;
+        }
+        if t.vcpu == 0 || t.vcpu > 448 {
+            return Err(cx.err(&path.key("vcpu"), "vcpu must be between 1 and 448"));
+        }
+        if t.memory_mib == 0 {
+            return Err(cx.err(&path.key("memory_mib"), "memory_mib must be more than 0"));
+        }
+        if t.max_enis == 0 {
+            return Err(
+                cx.err(&path.key("max_enis"), "an instance has at least its primary network interface: max_enis ≥ 1")
+            );
+        }
+        if !(t.on_demand_price.is_finite() && t.on_demand_price >= 0.0) {
+            return Err(cx.err(&path.key("on_demand_price"), "the price must be zero or more (USD per hour)"));
+        }
+        if t.registered_memory() > t.memory_mib {
+            return Err(
+                cx.err(&path.key("registered_memory_mib"), "an instance cannot register more memory than it has")
+            );
+        }
+        all.insert(name.clone(), t);
+    }
+    Ok(all)
+}
+
+fn availability_zones(cx: &Cx<'_>, path: &KeyPath, list: &[String]) -> Result<Vec<String>, ScenarioError> {
+    if list.is_empty() {
+        return Err(cx.err(path, "the cluster needs at least one Availability Zone"));
+    }
+    let mut seen = BTreeSet::new();
+    for (i, z) in list.iter().enumerate() {
+        if z.trim().is_empty() {
+            return Err(cx.err(&path.index(i), "an Availability Zone needs a name"));
+        }
+        if !seen.insert(z) {
+            return Err(cx.err(&path.index(i), format!("`{z}` is listed twice")));
+        }
+    }
+    Ok(list.to_vec())
+}
+
+fn opt_distribution(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    raw: &Option<RawDistribution>,
+    default: fn() -> Distribution,
+) -> Result<Distribution, ScenarioError> {
+    match raw {
+        Some(d) => distribution(cx, path, d),
+        None => Ok(default()),
+    }
+}
+
+/// A distribution of durations (milliseconds). Each kind names the keys it needs.
+fn distribution(cx: &Cx<'_>, path: &KeyPath, raw: &RawDistribution) -> Result<Distribution, ScenarioError> {
+    let t = match raw {
+        RawDistribution::Fixed(d) => return Ok(Distribution::Fixed(d.0 as f64)),
+        RawDistribution::Table(t) => t,
+    };
+    let ms = |d: Option<RawDuration>| d.map(|d| d.0 as f64);
+    let need = |v: Option<f64>, key: &str| {
+        v.ok_or_else(|| cx.err(path, format!("a {:?} distribution needs `{key}`", t.dist).to_lowercase()))
+    };
+    let result = match t.dist {
+        DistributionKind::Fixed => Distribution::fixed(need(ms(t.value), "value")?),
+        DistributionKind::Uniform => Distribution::uniform(need(ms(t.min), "min")?, need(ms(t.max), "max")?),
+        DistributionKind::Exponential => Distribution::exponential(need(ms(t.mean), "mean")?),
+        DistributionKind::Lognormal => {
+            let mean = need(ms(t.mean), "mean")?;
+            match (t.sigma, ms(t.p99)) {
+                (Some(sigma), None) => Distribution::lognormal_mean_sigma(mean, sigma),
+                (None, Some(p99)) => Distribution::lognormal_mean_p99(mean, p99),
+                _ => {
+                    return Err(
+                        cx.err(path, "a lognormal distribution needs `mean` and exactly one of `sigma` or `p99`")
+                    );
+                }
+            }
+        }
+        DistributionKind::Gamma => Distribution::gamma(need(ms(t.mean), "mean")?, need(t.shape, "shape")?),
+        DistributionKind::Normal => Distribution::normal(need(ms(t.mean), "mean")?, need(ms(t.sd), "sd")?),
+    };
+    result.map_err(|m| cx.err(path, m))
+}
+
+fn task_definition(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    key: &str,
+    td: &RawTaskDefinition,
+    images: &mut Vec<Image>,
+) -> Result<(TaskDefinition, Distribution), ScenarioError> {
+    let network_mode = match td.network_mode.unwrap_or(RawNetworkMode::Bridge) {
+        RawNetworkMode::Bridge => NetworkMode::Bridge,
+        RawNetworkMode::Host => NetworkMode::Host,
+        RawNetworkMode::Awsvpc => NetworkMode::Awsvpc,
+    };
+    if let Some(cpu) = td.cpu
+        && !(128..=10240).contains(&cpu)
+    {
+        return Err(cx.err(&path.key("cpu"), format!("task-level cpu on EC2 is 128 to 10240 units, not {cpu}")));
+    }
+    if td.containers.is_empty() {
+        return Err(cx.err(
+            path,
+            format!("task definition `{key}` has no containers: add [[task_definitions.{key}.containers]]"),
+        ));
+    }
+    let mut containers = Vec::new();
+    let mut names = BTreeSet::new();
+    let mut static_ports: BTreeMap<u16, usize> = BTreeMap::new();
+    for (i, c) in td.containers.iter().enumerate() {
+        let cpath = path.key("containers").index(i);
+        if !names.insert(c.name.as_str()) {
+            return Err(cx.err(&cpath.key("name"), format!("two containers are named `{}`", c.name)));
+        }
+        if td.memory.is_none() && c.memory.is_none() && c.memory_reservation.is_none() {
+            return Err(cx.err(
+                &cpath,
+                format!("container `{}` needs `memory` or `memory_reservation`, since the task definition sets no task-level memory", c.name),
+            ));
+        }
+        // Docker 20.10+ reserves at least 6 MiB per container (ECS-DG:task_definition_parameters.md).
+        for (k, v) in [("memory", c.memory), ("memory_reservation", c.memory_reservation)] {
+            if let Some(v) = v
+                && v < 6
+            {
+                return Err(cx.err(&cpath.key(k), format!("{v} MiB is below Docker's 6 MiB minimum for a container")));
+            }
+        }
+        if let (Some(hard), Some(soft)) = (c.memory, c.memory_reservation)
+            && hard <= soft
+        {
+            return Err(cx.err(
+                &cpath.key("memory_reservation"),
+                format!("memory ({hard}) must be greater than memory_reservation ({soft})"),
+            ));
+        }
+        let mut port_mappings = Vec::new();
+        for (k, p) in c.port_mappings.iter().enumerate() {
+            let ppath = cpath.key("port_mappings").index(k);
+            if p.container_port == 0 {
+                return Err(
+                    cx.err(&ppath.key("container_port"), "container_port must be a port number from 1 to 65535")
+                );
+            }
+            let host_port = match (network_mode, p.host_port) {
+                (NetworkMode::Bridge, Some(0) | None) => None,
+                (NetworkMode::Bridge, Some(h)) => Some(h),
+                (_, None | Some(0)) => None,
+                (_, Some(h)) if h == p.container_port => None,
+                (mode, Some(h)) => {
+                    return Err(cx.err(
+                        &ppath.key("host_port"),
+                        format!(
+                            "under {} mode host_port must equal container_port ({}) or be left out, not {h}",
+                            mode.as_str(),
+                            p.container_port
+                        ),
+                    ));
+                }
+            };
+            let static_port = match network_mode {
+                NetworkMode::Bridge => host_port,
+                NetworkMode::Host => Some(p.container_port),
+                NetworkMode::Awsvpc => None,
+            };
+            if let Some(sp) = static_port
+                && static_ports.insert(sp, i).is_some()
+            {
+                return Err(cx.err(&ppath, format!("host port {sp} is mapped twice in this task definition")));
+            }
+            port_mappings.push(PortMapping { container_port: p.container_port, host_port });
+        }
+        let image = match images.iter().position(|im| im.name == c.image) {
+            Some(k) => k,
+            None => {
+                images.push(Image {
+                    name: c.image.clone(),
+                    size_mb: DEFAULT_IMAGE_SIZE_MB,
+                    pull_time: None,
+                    start_time: default_start_time(),
+                });
+                images.len() - 1
+            }
+        };
+        containers.push(ContainerDefinition {
+            name: c.name.clone(),
+            image,
+            cpu: c.cpu,
+            memory: c.memory,
+            memory_reservation: c.memory_reservation,
+            essential: c.essential.unwrap_or(true),
+            port_mappings,
+        });
+    }
+    if !containers.iter().any(|c| c.essential) {
+        return Err(cx.err(&path.key("containers"), "a task definition needs at least one essential container"));
+    }
+    let container_cpu: u32 = containers.iter().map(|c| c.cpu).sum();
+    if let Some(cpu) = td.cpu
+        && container_cpu > cpu
+    {
+        return Err(cx.err(
+            &path.key("cpu"),
+            format!("the containers ask for {container_cpu} CPU units, more than the task's {cpu}"),
+        ));
+    }
+    let container_memory: u32 = containers.iter().map(|c| c.memory_to_reserve()).sum();
+    if let Some(mem) = td.memory
+        && container_memory > mem
+    {
+        return Err(cx.err(
+            &path.key("memory"),
+            format!("the containers reserve {container_memory} MiB, more than the task's {mem}"),
+        ));
+    }
+    let def = TaskDefinition {
+        family: td.family.clone().unwrap_or_else(|| key.to_string()),
+        revision: td.revision.unwrap_or(1),
+        network_mode,
+        cpu: td.cpu,
+        memory: td.memory,
+        containers,
+        stop_timeout: td.stop_timeout.map_or(DEFAULT_STOP_TIMEOUT, |d| d.0),
+    };
+    let shutdown = opt_distribution(cx, &path.key("shutdown_time"), &td.shutdown_time, default_shutdown_time)?;
+    Ok((def, shutdown))
+}
+
+fn service(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    name: &str,
+    svc: &RawService,
+    td_keys: &[&str],
+) -> Result<ServiceDefinition, ScenarioError> {
+    let Some(task_definition) = td_keys.iter().position(|k| *k == svc.task_definition) else {
+        return Err(cx.err_suggest(
+            &path.key("task_definition"),
+            format!("no task definition is called `{}`", svc.task_definition),
+            &svc.task_definition,
+            td_keys.iter().copied(),
+        ));
+    };
+    let strategy = match svc.scheduling_strategy.unwrap_or(RawSchedulingStrategy::Replica) {
+        RawSchedulingStrategy::Replica => SchedulingStrategy::Replica,
+        RawSchedulingStrategy::Daemon => SchedulingStrategy::Daemon,
+    };
+    let desired_count = match (strategy, svc.desired_count) {
+        (SchedulingStrategy::Replica, Some(n)) => n,
+        (SchedulingStrategy::Replica, None) => {
+            return Err(
+                cx.err(path, format!("service `{name}` needs a desired_count (or scheduling_strategy = \"DAEMON\")"))
+            );
+        }
+        (SchedulingStrategy::Daemon, None) => 0,
+        (SchedulingStrategy::Daemon, Some(_)) => {
+            return Err(cx.err(
+                &path.key("desired_count"),
+                "a DAEMON service runs one task per instance and takes no desired_count",
+            ));
+        }
+    };
+    let placement_strategies = match (&svc.placement_strategy, strategy) {
+        (Some(_), SchedulingStrategy::Daemon) => {
+            return Err(cx.err(&path.key("placement_strategy"), "DAEMON services take no placement strategy"));
+        }
+        (None, SchedulingStrategy::Daemon) => Vec::new(),
+        (None, SchedulingStrategy::Replica) => PlacementStrategy::service_default(),
+        (Some(list), _) => {
+            let spath = path.key("placement_strategy");
+            if list.len() > MAX_STRATEGIES {
+                return Err(
+                    cx.err(&spath, format!("ECS allows at most {MAX_STRATEGIES} placement strategies per service"))
+                );
+            }
+            let mut out = Vec::new();
+            for (i, s) in list.iter().enumerate() {
+                out.push(placement_strategy(cx, &spath.index(i), s)?);
+            }
+            out
+        }
+    };
+    let cpath = path.key("placement_constraints");
+    if svc.placement_constraints.len() > MAX_CONSTRAINTS {
+        return Err(cx.err(&cpath, format!("ECS allows at most {MAX_CONSTRAINTS} placement constraints per task")));
+    }
+    let mut placement_constraints = Vec::new();
+    for (i, c) in svc.placement_constraints.iter().enumerate() {
+        placement_constraints.push(placement_constraint(cx, &cpath.index(i), c)?);
+    }
+    let defaults = match strategy {
+        SchedulingStrategy::Replica => DeploymentConfiguration::REPLICA_DEFAULT,
+        SchedulingStrategy::Daemon => DeploymentConfiguration::DAEMON_DEFAULT,
+    };
+    let dpath = path.key("deployment_configuration");
+    let deployment_configuration = match &svc.deployment_configuration {
+        None => defaults,
+        Some(d) => DeploymentConfiguration {
+            minimum_healthy_percent: d.minimum_healthy_percent.unwrap_or(defaults.minimum_healthy_percent),
+            maximum_percent: d.maximum_percent.unwrap_or(defaults.maximum_percent),
+        },
+    };
+    if deployment_configuration.minimum_healthy_percent > 100 {
+        return Err(cx.err(&dpath.key("minimum_healthy_percent"), "minimum_healthy_percent is at most 100"));
+    }
+    if strategy == SchedulingStrategy::Daemon && deployment_configuration.maximum_percent != 100 {
+        return Err(cx.err(&dpath.key("maximum_percent"), "a DAEMON service's maximum_percent must be 100"));
+    }
+    if deployment_configuration.maximum_percent < deployment_configuration.minimum_healthy_percent
+        || deployment_configuration.maximum_percent == 0
+    {
+        return Err(cx.err(
+            &dpath.key("maximum_percent"),
+            "maximum_percent must be above 0 and at least minimum_healthy_percent",
+        ));
+    }
+    Ok(ServiceDefinition {
+        name: name.to_string(),
+        task_definition,
+        desired_count,
+        scheduling_strategy: strategy,
+        placement_strategies,
+        placement_constraints,
+        deployment_configuration,
+    })
+}
+
+fn placement_strategy(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    s: &RawPlacementStrategy,
+) -> Result<PlacementStrategy, ScenarioError> {
+    let fpath = path.key("field");
+    match (s.kind, s.field.as_deref()) {
+        (RawStrategyType::Random, None) => Ok(PlacementStrategy::Random),
+        (RawStrategyType::Random, Some(_)) => Err(cx.err(&fpath, "the random strategy takes no field")),
+        (RawStrategyType::Binpack, Some(f)) => match f.to_ascii_lowercase().as_str() {
+            "cpu" => Ok(PlacementStrategy::Binpack(BinpackField::Cpu)),
+            "memory" => Ok(PlacementStrategy::Binpack(BinpackField::Memory)),
+            _ => Err(cx.err_suggest(
+                &fpath,
+                format!("binpack works on `cpu` or `memory`, not `{f}`"),
+                f,
+                ["cpu", "memory"],
+            )),
+        },
+        (RawStrategyType::Spread, Some(f)) => {
+            if f == "instanceId" || f == "host" {
+                Ok(PlacementStrategy::Spread(SpreadField::InstanceId))
+            } else if let Some(attr) = f.strip_prefix("attribute:").filter(|a| !a.is_empty()) {
+                Ok(PlacementStrategy::Spread(SpreadField::Attribute(attr.to_string())))
+            } else {
+                Err(cx.err_suggest(
+                    &fpath,
+                    format!("spread works on `instanceId`, `host` or `attribute:<name>`, not `{f}`"),
+                    f,
+                    ["instanceId", "host", "attribute:ecs.availability-zone", "attribute:ecs.instance-type"],
+                ))
+            }
+        }
+        (_, None) => Err(cx.err(
+            path,
+            "binpack and spread need a `field`, e.g. field = \"memory\" or field = \"attribute:ecs.availability-zone\"",
+        )),
+    }
+}
+
+fn placement_constraint(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    c: &RawPlacementConstraint,
+) -> Result<PlacementConstraint, ScenarioError> {
+    let epath = path.key("expression");
+    match (c.kind, c.expression.as_deref()) {
+        (RawConstraintType::DistinctInstance, None) => Ok(PlacementConstraint::DistinctInstance),
+        (RawConstraintType::DistinctInstance, Some(_)) => Err(cx.err(&epath, "distinctInstance takes no expression")),
+        (RawConstraintType::MemberOf, None) => {
+            Err(cx.err(path, "memberOf needs an `expression`, e.g. \"attribute:ecs.instance-type =~ m5.*\""))
+        }
+        (RawConstraintType::MemberOf, Some(e)) => {
+            Expression::parse(e).map(PlacementConstraint::MemberOf).map_err(|q| {
+                // Point into the string: past its opening quote, at the offending character.
+                let span = span_of(cx.root, &epath.0).map(|s| {
+                    let at = (s.start + 1 + q.offset).min(s.end.saturating_sub(1).max(s.start));
+                    at..at + 1
+                });
+                cx.source.diagnostic(span, &epath, format!("in the memberOf expression: {}", q.message), None)
+            })
+        }
+    }
+}
+
+fn action(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    a: &RawAction,
+    duration: SimTime,
+    services: &[&str],
+    instances: &[String],
+    service_defs: &[ServiceDefinition],
+) -> Result<ScheduledAction, ScenarioError> {
+    if a.at.0 > duration {
+        return Err(cx.err(&path.key("at"), "this action comes after the end of the run"));
+    }
+    let service_index = |key: &str, name: &str| -> Result<usize, ScenarioError> {
+        services.iter().position(|s| *s == name).ok_or_else(|| {
+            cx.err_suggest(
+                &path.key(key).key("service"),
+                format!("no service is called `{name}`"),
+                name,
+                services.iter().copied(),
+            )
+        })
+    };
+    let instance = |key: &str, id: &str| -> Result<String, ScenarioError> {
+        if instances.iter().any(|i| i == id) {
+            Ok(id.to_string())
+        } else {
+            Err(cx.err_suggest(
+                &path.key(key).key("instance"),
+                format!(
+                    "no instance is called `{id}`; instances are named <group>-<n>, e.g. `{}`",
+                    instances.first().map_or("general-1", String::as_str)
+                ),
+                id,
+                instances.iter().map(String::as_str),
+            ))
+        }
+    };
+    let mut found = Vec::new();
+    if let Some(s) = &a.set_desired_count {
+        let service = service_index("set_desired_count", &s.service)?;
+        if service_defs[service].scheduling_strategy == SchedulingStrategy::Daemon {
+            return Err(cx.err(&path.key("set_desired_count"), "a DAEMON service has no desired count to set"));
+        }
+        found.push(Action::SetDesiredCount { service, desired_count: s.desired_count });
+    }
+    if let Some(s) = &a.stop_tasks {
+        found.push(Action::StopTasks { service: service_index("stop_tasks", &s.service)?, count: s.count });
+    }
+    if let Some(r) = &a.drain_instance {
+        found.push(Action::DrainInstance { instance: instance("drain_instance", &r.instance)? });
+    }
+    if let Some(r) = &a.activate_instance {
+        found.push(Action::ActivateInstance { instance: instance("activate_instance", &r.instance)? });
+    }
+    if let Some(r) = &a.terminate_instance {
+        found.push(Action::TerminateInstance { instance: instance("terminate_instance", &r.instance)? });
+    }
+    let kinds = "set_desired_count, stop_tasks, drain_instance, activate_instance or terminate_instance";
+    match found.len() {
+        1 => Ok(ScheduledAction { at: a.at.0, action: found.remove(0) }),
+        0 => Err(cx.err(path, format!("an action needs one of {kinds}"))),
+        _ => Err(cx.err(path, format!("an action does one thing: give only one of {kinds} per [[actions]]"))),
+    }
+}
