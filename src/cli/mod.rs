@@ -31,6 +31,9 @@ enum Command {
         /// Override a value: --set services.web.desired_count=8 (repeatable).
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
+        /// Check the simulation's own accounting after every event (slower).
+        #[arg(long)]
+        check_invariants: bool,
     },
     /// Check a scenario file without running it.
     Validate {
@@ -70,11 +73,11 @@ pub fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Run { scenario, out, seed, mut set } => {
+        Command::Run { scenario, out, seed, mut set, check_invariants } => {
             if let Some(seed) = seed {
                 set.push(format!("seed={seed}"));
             }
-            run(&scenario, out.as_deref(), &set)
+            run(&scenario, out.as_deref(), &set, check_invariants)
         }
         Command::Validate { scenario, set } => match Scenario::from_path(&scenario, &set) {
             Ok(s) => {
@@ -97,13 +100,23 @@ fn bad_input(e: &ScenarioError) -> ExitCode {
     ExitCode::from(BAD_INPUT)
 }
 
-fn run(path: &Path, out: Option<&Path>, set: &[String]) -> ExitCode {
+fn run(path: &Path, out: Option<&Path>, set: &[String], check_invariants: bool) -> ExitCode {
     let scenario = match Scenario::from_path(path, set) {
         Ok(s) => s,
         Err(e) => return bad_input(&e),
     };
     let dir = out.map_or_else(|| Path::new("results").join(&scenario.name), Path::to_path_buf);
-    let result = crate::simulate(&scenario);
+    let result = if check_invariants {
+        match crate::model::simulate_checked(&scenario) {
+            Ok(r) => r,
+            Err(v) => {
+                eprintln!("error: {v}\nThis is a bug in ecsim; please report it with the scenario.");
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        crate::simulate(&scenario)
+    };
     if let Err(e) = output::write_run(&dir, &result) {
         eprintln!("error: cannot write the outputs to {}: {e}", dir.display());
         return ExitCode::from(BAD_INPUT);

@@ -179,6 +179,41 @@ pub struct ContainerInstance {
 }
 
 impl ContainerInstance {
+    /// A freshly launched instance of a type, in an Availability Zone, with nothing reserved.
+    pub fn new(
+        id: String,
+        group: usize,
+        instance_type: (usize, &InstanceType),
+        availability_zone: usize,
+        reserved_memory: u32,
+        dynamic_port_range: (u16, u16),
+        launched_at: SimTime,
+    ) -> Self {
+        let (type_index, itype) = instance_type;
+        ContainerInstance {
+            id,
+            group,
+            instance_type: type_index,
+            availability_zone,
+            status: InstanceStatus::Launching,
+            launched_at,
+            registered_at: None,
+            registered_cpu: itype.registered_cpu(),
+            registered_memory: itype.registered_memory().saturating_sub(reserved_memory),
+            max_enis: itype.max_enis,
+            reserved_cpu: 0,
+            reserved_memory: 0,
+            enis_in_use: 0,
+            ports_in_use: Vec::new(),
+            static_ports_in_use: 0,
+            dynamic_port_range,
+            next_dynamic_port: dynamic_port_range.0,
+            tasks: Vec::new(),
+            cached_images: Vec::new(),
+            timer: Timer::default(),
+        }
+    }
+
     pub fn cpu_available(&self) -> u32 {
         self.registered_cpu.saturating_sub(self.reserved_cpu)
     }

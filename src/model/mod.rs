@@ -13,4 +13,4 @@ pub mod task;
 pub mod task_definition;
 mod world;
 
-pub use world::{simulate, simulate_into};
+pub use world::{InvariantViolation, simulate, simulate_checked, simulate_into};

@@ -65,25 +65,56 @@ struct Streams {
     actions: SimRng,
 }
 
-/// Runs a scenario to its end and returns everything it reported.
+/// A broken invariant of the simulation's own accounting: a bug, reported with the event that
+/// broke it, the entity and the time.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invariant broken at t={} s after {event}: {entity}: {problem}", format_seconds(*time))]
+pub struct InvariantViolation {
+    pub time: SimTime,
+    pub event: String,
+    pub entity: String,
+    pub problem: String,
+}
+
+/// Runs a scenario to its end and returns everything it reported. Debug builds (and so the
+/// tests) check the invariants after every event and panic on a violation.
 pub fn simulate(scenario: &Scenario) -> RunResult {
+    match run_collecting(scenario, cfg!(debug_assertions)) {
+        Ok(r) => r,
+        Err(v) => panic!("{v}"),
+    }
+}
+
+/// Runs a scenario checking the invariants after every event, whatever the build.
+pub fn simulate_checked(scenario: &Scenario) -> Result<RunResult, InvariantViolation> {
+    run_collecting(scenario, true)
+}
+
+fn run_collecting(scenario: &Scenario, check: bool) -> Result<RunResult, InvariantViolation> {
     let mut recorder = crate::record::MemoryRecorder::default();
-    let summary = simulate_into(scenario, &mut recorder);
-    RunResult {
+    let summary = simulate_into(scenario, &mut recorder, check)?;
+    Ok(RunResult {
         scenario: scenario.name.clone(),
         seed: scenario.seed,
         services: scenario.services.iter().map(|s| s.name.clone()).collect(),
         timeseries: recorder.samples,
         events: recorder.events,
         summary,
-    }
+    })
 }
 
 /// Runs a scenario, pushing events and samples into `recorder`; returns the summary rows.
-pub fn simulate_into(scenario: &Scenario, recorder: &mut dyn Recorder) -> Vec<ServiceSummary> {
+pub fn simulate_into(
+    scenario: &Scenario,
+    recorder: &mut dyn Recorder,
+    check_invariants: bool,
+) -> Result<Vec<ServiceSummary>, InvariantViolation> {
     let mut world = World::new(scenario, recorder);
-    world.run();
-    world.summary()
+    if check_invariants {
+        world.check_invariants("the initial placement")?;
+    }
+    world.run(check_invariants)?;
+    Ok(world.summary())
 }
 
 struct World<'a> {
@@ -157,14 +188,116 @@ impl<'a> World<'a> {
         self.queue.now()
     }
 
-    fn run(&mut self) {
+    fn run(&mut self, check_invariants: bool) -> Result<(), InvariantViolation> {
+        let mut last = 0;
         while let Some(t) = self.queue.peek_time() {
             if t > self.scenario.duration {
                 break;
             }
-            let Some((_, event)) = self.queue.pop() else { break };
+            let Some((now, event)) = self.queue.pop() else { break };
             self.handle(event);
+            if check_invariants {
+                if now < last {
+                    let problem = format!("time went back from {last} ms to {now} ms");
+                    return Err(self.violation(&event, "clock".into(), problem));
+                }
+                last = now;
+                self.check_invariants(&format!("{event:?}"))?;
+            }
         }
+        Ok(())
+    }
+
+    fn violation(&self, event: &dyn std::fmt::Debug, entity: String, problem: String) -> InvariantViolation {
+        InvariantViolation { time: self.now(), event: format!("{event:?}"), entity, problem }
+    }
+
+    /// The accounting every state must satisfy: no instance holds more than it registered or
+    /// more than its tasks reserve, no host port is held twice, every task not STOPPED is on
+    /// exactly its instance's list and its service's list, and stopped tasks on none.
+    fn check_invariants(&self, after: &str) -> Result<(), InvariantViolation> {
+        let fail = |entity: String, problem: String| {
+            Err(InvariantViolation { time: self.now(), event: after.to_string(), entity, problem })
+        };
+        let mut on_instance = vec![0u32; self.tasks.len()];
+        for (i, inst) in self.cluster.instances.iter().enumerate() {
+            let who = format!("instance {}", inst.id);
+            let (mut cpu, mut mem, mut enis, mut statics) = (0u32, 0u32, 0u32, 0usize);
+            let mut ports: Vec<u16> = Vec::new();
+            for &t in &inst.tasks {
+                let task = &self.tasks[t];
+                let req = &self.requirements[task.task_definition];
+                if task.instance != i || task.status == TaskStatus::Stopped {
+                    return fail(
+                        who,
+                        format!("lists task {} ({}) that is not live on it", task.id, task.status.as_str()),
+                    );
+                }
+                on_instance[t] += 1;
+                cpu += req.cpu;
+                mem += req.memory;
+                enis += u32::from(req.needs_eni);
+                statics += task.static_ports;
+                ports.extend_from_slice(&task.host_ports);
+            }
+            if (cpu, mem, enis) != (inst.reserved_cpu, inst.reserved_memory, inst.enis_in_use) {
+                return fail(
+                    who,
+                    format!(
+                        "reserves cpu {} mem {} enis {} but its tasks need cpu {cpu} mem {mem} enis {enis}",
+                        inst.reserved_cpu, inst.reserved_memory, inst.enis_in_use
+                    ),
+                );
+            }
+            if cpu > inst.registered_cpu || mem > inst.registered_memory || enis > inst.max_enis.saturating_sub(1) {
+                return fail(
+                    who,
+                    format!(
+                        "over-committed: cpu {cpu}/{}, memory {mem}/{}, enis {enis}/{}",
+                        inst.registered_cpu,
+                        inst.registered_memory,
+                        inst.max_enis.saturating_sub(1)
+                    ),
+                );
+            }
+            ports.sort_unstable();
+            if let Some(w) = ports.windows(2).find(|w| w[0] == w[1]) {
+                return fail(who, format!("host port {} is held by two tasks", w[0]));
+            }
+            if ports != inst.ports_in_use || statics != inst.static_ports_in_use {
+                return fail(who, "its port table does not match its tasks' ports".into());
+            }
+        }
+        let mut in_service = vec![0u32; self.tasks.len()];
+        for (s, svc) in self.services.iter().enumerate() {
+            for &t in &svc.tasks {
+                in_service[t] += 1;
+                if self.tasks[t].service != s {
+                    return fail(
+                        format!("service {}", svc.name),
+                        format!("lists task {} of another service", self.tasks[t].id),
+                    );
+                }
+            }
+        }
+        for (t, task) in self.tasks.iter().enumerate() {
+            let expected = u32::from(task.status != TaskStatus::Stopped);
+            if on_instance[t] != expected || in_service[t] != expected {
+                return fail(
+                    format!("task {}", task.id),
+                    format!(
+                        "{} but listed on {} instances and {} services",
+                        task.status.as_str(),
+                        on_instance[t],
+                        in_service[t]
+                    ),
+                );
+            }
+            if task.status == TaskStatus::Running && task.started_at.is_none() {
+                return fail(format!("task {}", task.id), "RUNNING without a start time".into());
+            }
+        }
+        Ok(())
     }
 
     fn handle(&mut self, event: Event) {
@@ -262,29 +395,15 @@ impl<'a> World<'a> {
     fn launch_instance(&mut self, group_index: usize, id: String, az: usize, already_registered: bool) -> usize {
         let group = &self.scenario.auto_scaling_groups[group_index];
         let itype = &self.scenario.instance_types[group.instance_type];
-        let (lo, _) = group.dynamic_host_port_range;
-        let instance = ContainerInstance {
+        let instance = ContainerInstance::new(
             id,
-            group: group_index,
-            instance_type: group.instance_type,
-            availability_zone: az,
-            status: InstanceStatus::Launching,
-            launched_at: self.now(),
-            registered_at: None,
-            registered_cpu: itype.registered_cpu(),
-            registered_memory: itype.registered_memory() - group.reserved_memory,
-            max_enis: itype.max_enis,
-            reserved_cpu: 0,
-            reserved_memory: 0,
-            enis_in_use: 0,
-            ports_in_use: Vec::new(),
-            static_ports_in_use: 0,
-            dynamic_port_range: group.dynamic_host_port_range,
-            next_dynamic_port: lo,
-            tasks: Vec::new(),
-            cached_images: Vec::new(),
-            timer: Default::default(),
-        };
+            group_index,
+            (group.instance_type, itype),
+            az,
+            group.reserved_memory,
+            group.dynamic_host_port_range,
+            self.now(),
+        );
         let attributes = group.attributes.clone();
         let i = self.cluster.add_instance(instance, attributes);
         if already_registered {

@@ -9,7 +9,7 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::error::{Diagnostic, Location, ScenarioError, suggest};
+use super::error::{Diagnostic, Location, ScenarioError, nearest};
 
 /// One step of a key path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -254,7 +254,8 @@ impl Source {
         let mut suggestion = None;
         let mut at = span.clone();
         if let Some((wrong, expected)) = super::error::parse_unknown_name(&message) {
-            suggestion = suggest(&wrong, expected.iter().map(String::as_str));
+            // serde's message already lists the valid names; add only a likely intended one.
+            suggestion = nearest(&wrong, expected.iter().map(String::as_str)).map(|n| format!("did you mean `{n}`?"));
             // Point at the unknown key itself where it can be found under the path.
             let mut key_path = path.clone();
             if matches!(key_path.0.last(), Some(Seg::Key(k)) if *k == wrong) {
