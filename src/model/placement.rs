@@ -297,32 +297,16 @@ pub fn place(
     rng: &mut SimRng,
 ) -> Result<usize, PlacementFailure> {
     let mut candidates: Vec<usize> = Vec::new();
-    // The closest failure so far: (checks passed, failure).
-    let mut closest: Option<(u8, PlacementFailure)> = None;
-    let mut any_active = false;
     for i in 0..cluster.instances.len() {
-        if cluster.instances[i].status != InstanceStatus::Active {
-            continue;
-        }
-        any_active = true;
-        let failure = match resource_check(cluster, i, req) {
-            Err(short) => Some((short as u8, short.failure(i))),
-            Ok(()) => policy.first_unmet(cluster, group, i).map(|c| (4 + c as u8, constraint_failure(policy, c, i))),
-        };
-        match failure {
-            None => candidates.push(i),
-            Some((passed, f)) => {
-                if closest.as_ref().is_none_or(|(best, _)| passed > *best) {
-                    closest = Some((passed, f));
-                }
-            }
+        if cluster.instances[i].status == InstanceStatus::Active
+            && resource_check(cluster, i, req).is_ok()
+            && policy.first_unmet(cluster, group, i).is_none()
+        {
+            candidates.push(i);
         }
     }
     if candidates.is_empty() {
-        return Err(match closest {
-            Some((_, f)) if any_active => f,
-            _ => PlacementFailure::NoInstances,
-        });
+        return Err(closest_failure(cluster, policy, group, req));
     }
     for strategy in &policy.strategies {
         if candidates.len() == 1 {
@@ -332,6 +316,36 @@ pub fn place(
     }
     let pick = if candidates.len() == 1 { 0 } else { rng.random_range(0..candidates.len()) };
     Ok(candidates[pick])
+}
+
+/// Why no ACTIVE instance fits, told from the closest one.
+///
+/// AWS names "the closest matching container-instance" without defining closeness. The model
+/// ranks instances that satisfy the constraints above those that do not, since constraints are
+/// binding and the user chose them; among equals, the later the resource check that fails (CPU,
+/// memory, ports, ENI), the closer. Ties go to the first instance in launch order [assume].
+fn closest_failure(
+    cluster: &Cluster,
+    policy: &mut PlacementPolicy,
+    group: TaskGroup,
+    req: &TaskRequirements,
+) -> PlacementFailure {
+    let mut closest: Option<((bool, u8), PlacementFailure)> = None;
+    for i in 0..cluster.instances.len() {
+        if cluster.instances[i].status != InstanceStatus::Active {
+            continue;
+        }
+        let unmet = policy.first_unmet(cluster, group, i);
+        let (rank, failure) = match (resource_check(cluster, i, req), unmet) {
+            (Err(short), _) => ((unmet.is_none(), short as u8), short.failure(i)),
+            (Ok(()), Some(c)) => ((false, u8::MAX), constraint_failure(policy, c, i)),
+            (Ok(()), None) => continue,
+        };
+        if closest.as_ref().is_none_or(|(best, _)| rank > *best) {
+            closest = Some((rank, failure));
+        }
+    }
+    closest.map_or(PlacementFailure::NoInstances, |(_, f)| f)
 }
 
 /// Keeps the candidates a strategy rates best (lowest score).

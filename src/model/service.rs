@@ -100,26 +100,25 @@ impl ReplicaPlan {
 
 /// The REPLICA scheduler's arithmetic.
 ///
-/// Tasks missing from the desired count are started at once. Tasks that replace others (on a
-/// DRAINING instance) are started only while RUNNING + PENDING + STOPPING stays within
-/// `maximumPercent`, and replaced tasks are stopped only while the healthy ones stay at or above
-/// `minimumHealthyPercent` (ECS-DG:container-instance-draining.md: min 50% of 4 stops 2 then
-/// starts 2; min = max = 100 blocks; ECS-DG:deployment-type-ecs.md for the bounds).
+/// New tasks start while RUNNING + PENDING + STOPPING stays within `maximumPercent` of the
+/// desired count (never below the desired count itself, so a service can always reach it), and
+/// tasks marked for replacement stop only while the healthy ones stay at or above
+/// `minimumHealthyPercent` (ECS-DG:deployment-type-ecs.md for the bounds and their rounding;
+/// ECS-DG:container-instance-draining.md: min 50% of 4 stops 2, then starts 2; min = max = 100
+/// blocks).
 pub fn replica_plan(desired: u32, config: DeploymentConfiguration, c: TaskCounts) -> ReplicaPlan {
     let scale_in = c.keep.saturating_sub(desired);
     let keep = c.keep - scale_in;
     let keep_healthy = c.keep_healthy.min(keep);
     let stopping = c.stopping + scale_in;
 
-    let missing = desired.saturating_sub(keep + c.replace);
-    // Tasks marked for replacement that no kept task stands in for yet.
-    let uncovered = c.replace.min(desired - keep - missing);
-    let room = config.max_tasks(desired).saturating_sub(keep + c.replace + stopping + missing);
+    let cap = config.max_tasks(desired).max(desired);
+    let start = (desired - keep).min(cap.saturating_sub(keep + c.replace + stopping));
 
     let healthy = keep_healthy + c.replace_healthy;
     ReplicaPlan {
         scale_in,
-        start: missing + uncovered.min(room),
+        start,
         stop_unhealthy_replace: c.replace - c.replace_healthy,
         stop_healthy_replace: healthy.saturating_sub(config.min_healthy(desired)).min(c.replace_healthy),
     }
@@ -230,7 +229,14 @@ mod tests {
         let all_draining = TaskCounts { replace: 4, replace_healthy: 4, ..Default::default() };
         let p = replica_plan(4, cfg(50, 100), all_draining);
         assert_eq!((p.start, p.stop_healthy_replace), (0, 2));
-        // Once those two have stopped, the two missing tasks start.
+        // While those two are STOPPING nothing may start (2 + 2 = 4 = 100% of 4).
+        let p = replica_plan(
+            4,
+            cfg(50, 100),
+            TaskCounts { replace: 2, replace_healthy: 2, stopping: 2, ..Default::default() },
+        );
+        assert_eq!(p.start, 0);
+        // Once they have stopped, the two missing tasks start.
         let p = replica_plan(4, cfg(50, 100), TaskCounts { replace: 2, replace_healthy: 2, ..Default::default() });
         assert_eq!(p.start, 2);
     }
@@ -259,6 +265,22 @@ mod tests {
         // starts (room 4 − 4 = 0) and two drained tasks stop (4 healthy − 2 required).
         let p = replica_plan(2, cfg(100, 200), TaskCounts { replace: 4, replace_healthy: 4, ..Default::default() });
         assert_eq!((p.scale_in, p.start, p.stop_healthy_replace), (0, 0, 2));
+    }
+
+    #[test]
+    fn replacing_a_stopped_task_waits_for_it_under_max_100() {
+        let p =
+            replica_plan(4, cfg(100, 100), TaskCounts { keep: 3, keep_healthy: 3, stopping: 1, ..Default::default() });
+        assert_eq!(p.start, 0);
+        let p =
+            replica_plan(4, cfg(100, 200), TaskCounts { keep: 3, keep_healthy: 3, stopping: 1, ..Default::default() });
+        assert_eq!(p.start, 1);
+    }
+
+    #[test]
+    fn a_maximum_below_100_still_reaches_the_desired_count() {
+        let p = replica_plan(4, cfg(0, 50), TaskCounts::default());
+        assert_eq!(p.start, 4);
     }
 
     #[test]
