@@ -1,0 +1,158 @@
+//! The real binary, end to end: what it writes, what it prints, and its exit codes
+//! (0 success, 1 failed check or internal error, 2 bad input with nothing written).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn ecsim(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ecsim")).args(args).current_dir(dir).output().expect("run ecsim")
+}
+
+fn scenarios() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+}
+
+/// A fresh temporary folder, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!("ecsim-cli-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn run_writes_the_three_csv_files_with_their_columns() {
+    let tmp = TempDir::new("run");
+    let out = tmp.0.join("out");
+    let o =
+        ecsim(&["run", scenarios().join("quickstart.toml").to_str().unwrap(), "--out", out.to_str().unwrap()], &tmp.0);
+    assert!(o.status.success(), "{}", text(&o));
+    let header = |f: &str| std::fs::read_to_string(out.join(f)).unwrap().lines().next().unwrap().to_string();
+    assert!(header("timeseries.csv").starts_with("time_s,service,desired,running,pending"));
+    assert_eq!(header("events.csv"), "time_s,kind,service,task,instance,detail");
+    assert!(header("summary.csv").starts_with("service,scheduling_strategy,desired,running,pending"));
+    // No temporary files are left behind.
+    let names: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+}
+
+#[test]
+fn run_defaults_to_results_named_after_the_scenario() {
+    let tmp = TempDir::new("default-out");
+    let o = ecsim(&["run", scenarios().join("static-host-port.toml").to_str().unwrap()], &tmp.0);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(tmp.0.join("results/static-host-port/summary.csv").is_file());
+}
+
+#[test]
+fn set_and_seed_override_the_file() {
+    let tmp = TempDir::new("set");
+    let out = tmp.0.join("out");
+    let file = scenarios().join("dynamic-host-port.toml");
+    let o = ecsim(
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--seed",
+            "5",
+            "--set",
+            "services.web.desired_count=3",
+        ],
+        &tmp.0,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let row: Vec<&str> = summary.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!((row[2], row[3]), ("3", "3"), "{summary}");
+}
+
+#[test]
+fn bad_input_exits_2_with_file_line_column_and_key_and_writes_nothing() {
+    let tmp = TempDir::new("bad");
+    let mut text_in = std::fs::read_to_string(scenarios().join("quickstart.toml")).unwrap();
+    text_in = text_in.replace("desired_count = 6", "desired_count = \"six\"");
+    let bad = tmp.0.join("bad.toml");
+    std::fs::write(&bad, &text_in).unwrap();
+    let out = tmp.0.join("out");
+    let o = ecsim(&["run", bad.to_str().unwrap(), "--out", out.to_str().unwrap()], &tmp.0);
+    assert_eq!(o.status.code(), Some(2));
+    let msg = text(&o);
+    let line = text_in.lines().position(|l| l.contains("\"six\"")).unwrap() + 1;
+    assert!(msg.contains(&format!("bad.toml:{line}:17")), "{msg}");
+    assert!(msg.contains("services.web.desired_count"), "{msg}");
+    assert!(!msg.contains("panicked"), "{msg}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn an_unknown_key_gets_a_suggestion() {
+    let tmp = TempDir::new("typo");
+    let text_in = std::fs::read_to_string(scenarios().join("quickstart.toml"))
+        .unwrap()
+        .replace("desired_capacity", "desired_capacty");
+    let bad = tmp.0.join("typo.toml");
+    std::fs::write(&bad, text_in).unwrap();
+    let o = ecsim(&["validate", bad.to_str().unwrap()], &tmp.0);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("did you mean `desired_capacity`?"), "{}", text(&o));
+}
+
+#[test]
+fn a_bad_override_is_named_by_its_argument() {
+    let tmp = TempDir::new("bad-set");
+    let o = ecsim(
+        &["validate", scenarios().join("quickstart.toml").to_str().unwrap(), "--set", "services.web.desired_count=-1"],
+        &tmp.0,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("--set services.web.desired_count=-1"), "{}", text(&o));
+}
+
+#[test]
+fn a_missing_file_exits_2() {
+    let tmp = TempDir::new("missing");
+    let o = ecsim(&["run", "nope.toml"], &tmp.0);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("nope.toml"));
+}
+
+#[test]
+fn validate_accepts_every_bundled_scenario() {
+    let tmp = TempDir::new("validate");
+    for entry in std::fs::read_dir(scenarios()).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "toml") {
+            let o = ecsim(&["validate", p.to_str().unwrap()], &tmp.0);
+            assert!(o.status.success(), "{}: {}", p.display(), text(&o));
+        }
+    }
+}
+
+#[test]
+fn check_runs_a_folder_and_fails_on_a_bad_file() {
+    let tmp = TempDir::new("check");
+    std::fs::copy(scenarios().join("static-host-port.toml"), tmp.0.join("good.toml")).unwrap();
+    let o = ecsim(&["check", tmp.0.to_str().unwrap()], &tmp.0);
+    assert!(o.status.success(), "{}", text(&o));
+    std::fs::write(tmp.0.join("broken.toml"), "name = 3\n").unwrap();
+    let o = ecsim(&["check", tmp.0.to_str().unwrap()], &tmp.0);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("broken.toml"));
+}
