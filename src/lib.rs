@@ -17,6 +17,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod expect;
 pub mod model;
 pub mod output;
 pub mod record;

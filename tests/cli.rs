@@ -156,3 +156,17 @@ fn check_runs_a_folder_and_fails_on_a_bad_file() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("broken.toml"));
 }
+
+#[test]
+fn check_prints_the_why_and_the_measured_value_of_a_failed_expectation() {
+    let tmp = TempDir::new("expect");
+    let mut text_in = std::fs::read_to_string(scenarios().join("static-host-port.toml")).unwrap();
+    text_in += "\n[[expect]]\nsummary = \"running\"\nop = \">=\"\nvalue = 1000000\nwhy = \"deliberately impossible\"\n";
+    let f = tmp.0.join("broken.toml");
+    std::fs::write(&f, text_in).unwrap();
+    let o = ecsim(&["check", f.to_str().unwrap()], &tmp.0);
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o);
+    assert!(out.contains("deliberately impossible"), "{out}");
+    assert!(out.contains("summary running over all services is 4 (expected >= 1000000)"), "{out}");
+}

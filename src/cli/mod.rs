@@ -41,7 +41,7 @@ enum Command {
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
     },
-    /// Run every scenario under the paths (files or folders) and report whether each ran.
+    /// Run every scenario under the paths (files or folders) and test its [[expect]] tables.
     Check {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -159,6 +159,12 @@ fn scenario_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// What `check` found for one scenario file.
+enum Checked {
+    Ran { outcomes: Vec<crate::expect::Outcome> },
+    Invalid(ScenarioError),
+}
+
 fn check(paths: &[PathBuf]) -> ExitCode {
     let files = match scenario_files(paths) {
         Ok(f) => f,
@@ -168,18 +174,40 @@ fn check(paths: &[PathBuf]) -> ExitCode {
         }
     };
     use rayon::prelude::*;
-    let outcomes: Vec<(PathBuf, Result<crate::RunResult, ScenarioError>)> =
-        files.par_iter().map(|f| (f.clone(), Scenario::from_path(f, &[]).map(|s| crate::simulate(&s)))).collect();
+    let results: Vec<(PathBuf, Checked)> = files
+        .par_iter()
+        .map(|f| {
+            let checked = match Scenario::from_path(f, &[]) {
+                Ok(s) => {
+                    let r = crate::simulate(&s);
+                    Checked::Ran { outcomes: s.expectations.iter().map(|e| e.evaluate(&r)).collect() }
+                }
+                Err(e) => Checked::Invalid(e),
+            };
+            (f.clone(), checked)
+        })
+        .collect();
     let mut failed = 0;
-    for (file, outcome) in &outcomes {
-        match outcome {
-            Ok(r) => println!("ok    {} ({} events)", file.display(), r.events.len()),
-            Err(e) => {
+    for (file, checked) in &results {
+        match checked {
+            Checked::Ran { outcomes } => {
+                let bad: Vec<_> = outcomes.iter().filter(|o| !o.holds).collect();
+                if bad.is_empty() {
+                    println!("ok    {} ({} expectations hold)", file.display(), outcomes.len());
+                } else {
+                    failed += 1;
+                    println!("FAIL  {} ({} of {} expectations fail)", file.display(), bad.len(), outcomes.len());
+                    for o in bad {
+                        println!("      - {}\n        {}", o.why, o.report);
+                    }
+                }
+            }
+            Checked::Invalid(e) => {
                 failed += 1;
                 println!("FAIL  {}\n      {}", file.display(), e.to_string().replace('\n', "\n      "));
             }
         }
     }
-    println!("{} scenarios, {} failed", outcomes.len(), failed);
+    println!("{} scenarios, {} passed, {} failed", results.len(), results.len() - failed, failed);
     if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }

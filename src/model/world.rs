@@ -341,6 +341,11 @@ impl<'a> World<'a> {
                 self.run_schedulers();
             }
             Event::Action { index } => self.apply_action(index as usize),
+            // A minute's row shows the state once everything at that instant has happened: while
+            // other events share the instant, the sample goes back behind them.
+            Event::Sample if self.queue.peek_time() == Some(self.now()) => {
+                self.queue.schedule(self.now(), Event::Sample);
+            }
             Event::Sample => {
                 self.sample();
                 let next = self.now() + MINUTE;

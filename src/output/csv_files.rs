@@ -1,8 +1,9 @@
 //! The CSV files of a run. Numbers are printed with fixed precision so the bytes depend only on
-//! the values, never on the platform.
+//! the values, never on the platform. The columns come from the record types, so the files and
+//! the `[[expect]]` checks that read them by name never disagree.
 
 use crate::engine::{SECOND, format_seconds};
-use crate::record::RunResult;
+use crate::record::{RunResult, ServiceSample, ServiceSummary};
 
 fn writer() -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new())
@@ -13,42 +14,14 @@ fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
     w.into_inner().unwrap_or_default()
 }
 
-fn pct(x: f64) -> String {
-    format!("{x:.3}")
-}
-
-/// The columns of `timeseries.csv`, one row per simulated minute per service.
-pub const TIMESERIES_COLUMNS: [&str; 11] = [
-    "time_s",
-    "service",
-    "desired",
-    "running",
-    "pending",
-    "unplaced",
-    "stopping",
-    "hosts",
-    "instances",
-    "cpu_reserved_pct",
-    "mem_reserved_pct",
-];
-
+/// `timeseries.csv`: one row per simulated minute per service.
 pub fn timeseries_csv(r: &RunResult) -> Vec<u8> {
     let mut w = writer();
-    let _ = w.write_record(TIMESERIES_COLUMNS);
+    let _ = w.write_record(["time_s", "service"].into_iter().chain(ServiceSample::COLUMNS));
     for x in &r.timeseries {
-        let _ = w.write_record([
-            (x.time / SECOND).to_string(),
-            r.services[x.service].clone(),
-            x.desired.to_string(),
-            x.running.to_string(),
-            x.pending.to_string(),
-            x.unplaced.to_string(),
-            x.stopping.to_string(),
-            x.hosts.to_string(),
-            x.instances.to_string(),
-            pct(x.cpu_reserved_pct),
-            pct(x.mem_reserved_pct),
-        ]);
+        let mut row = vec![(x.time / SECOND).to_string(), r.services[x.service].clone()];
+        row.extend(ServiceSample::COLUMNS.iter().map(|c| x.column(c).map(|v| v.to_string()).unwrap_or_default()));
+        let _ = w.write_record(&row);
     }
     finish(w)
 }
@@ -72,44 +45,14 @@ pub fn events_csv(r: &RunResult) -> Vec<u8> {
     finish(w)
 }
 
-/// The columns of `summary.csv`, one row per service.
-pub const SUMMARY_COLUMNS: [&str; 14] = [
-    "service",
-    "scheduling_strategy",
-    "desired",
-    "running",
-    "pending",
-    "unplaced",
-    "placement_failures",
-    "tasks_started",
-    "tasks_stopped",
-    "instances",
-    "hosts",
-    "cpu_reserved_pct",
-    "mem_reserved_pct",
-    "pending_task_minutes",
-];
-
+/// `summary.csv`: one row per service.
 pub fn summary_csv(r: &RunResult) -> Vec<u8> {
     let mut w = writer();
-    let _ = w.write_record(SUMMARY_COLUMNS);
+    let _ = w.write_record(["service", "scheduling_strategy"].into_iter().chain(ServiceSummary::COLUMNS));
     for s in &r.summary {
-        let _ = w.write_record([
-            s.service.clone(),
-            s.scheduling_strategy.to_string(),
-            s.desired.to_string(),
-            s.running.to_string(),
-            s.pending.to_string(),
-            s.unplaced.to_string(),
-            s.placement_failures.to_string(),
-            s.tasks_started.to_string(),
-            s.tasks_stopped.to_string(),
-            s.instances.to_string(),
-            s.hosts.to_string(),
-            pct(s.cpu_reserved_pct),
-            pct(s.mem_reserved_pct),
-            s.pending_task_minutes.to_string(),
-        ]);
+        let mut row = vec![s.service.clone(), s.scheduling_strategy.to_string()];
+        row.extend(ServiceSummary::COLUMNS.iter().map(|c| s.column(c).map(|v| v.to_string()).unwrap_or_default()));
+        let _ = w.write_record(&row);
     }
     finish(w)
 }

@@ -134,6 +134,100 @@ pub struct ServiceSummary {
     pub pending_task_minutes: u64,
 }
 
+/// A number in an output column: counts print as integers, shares with three decimals.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value {
+    Count(u64),
+    Share(f64),
+}
+
+impl Value {
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Value::Count(n) => n as f64,
+            Value::Share(x) => x,
+        }
+    }
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Count(n) => write!(f, "{n}"),
+            Value::Share(x) => write!(f, "{x:.3}"),
+        }
+    }
+}
+
+impl ServiceSample {
+    /// The numeric columns of `timeseries.csv`, after `time_s` and `service`, in order.
+    pub const COLUMNS: [&'static str; 9] = [
+        "desired",
+        "running",
+        "pending",
+        "unplaced",
+        "stopping",
+        "hosts",
+        "instances",
+        "cpu_reserved_pct",
+        "mem_reserved_pct",
+    ];
+
+    pub fn column(&self, name: &str) -> Option<Value> {
+        let c = |n: u32| Some(Value::Count(u64::from(n)));
+        match name {
+            "time_s" => Some(Value::Count(self.time / crate::engine::SECOND)),
+            "desired" => c(self.desired),
+            "running" => c(self.running),
+            "pending" => c(self.pending),
+            "unplaced" => c(self.unplaced),
+            "stopping" => c(self.stopping),
+            "hosts" => c(self.hosts),
+            "instances" => c(self.instances),
+            "cpu_reserved_pct" => Some(Value::Share(self.cpu_reserved_pct)),
+            "mem_reserved_pct" => Some(Value::Share(self.mem_reserved_pct)),
+            _ => None,
+        }
+    }
+}
+
+impl ServiceSummary {
+    /// The numeric columns of `summary.csv`, after `service` and `scheduling_strategy`, in order.
+    pub const COLUMNS: [&'static str; 12] = [
+        "desired",
+        "running",
+        "pending",
+        "unplaced",
+        "placement_failures",
+        "tasks_started",
+        "tasks_stopped",
+        "instances",
+        "hosts",
+        "cpu_reserved_pct",
+        "mem_reserved_pct",
+        "pending_task_minutes",
+    ];
+
+    pub fn column(&self, name: &str) -> Option<Value> {
+        let c = |n: u32| Some(Value::Count(u64::from(n)));
+        match name {
+            "desired" => c(self.desired),
+            "running" => c(self.running),
+            "pending" => c(self.pending),
+            "unplaced" => c(self.unplaced),
+            "placement_failures" => Some(Value::Count(self.placement_failures)),
+            "tasks_started" => Some(Value::Count(self.tasks_started)),
+            "tasks_stopped" => Some(Value::Count(self.tasks_stopped)),
+            "instances" => c(self.instances),
+            "hosts" => c(self.hosts),
+            "cpu_reserved_pct" => Some(Value::Share(self.cpu_reserved_pct)),
+            "mem_reserved_pct" => Some(Value::Share(self.mem_reserved_pct)),
+            "pending_task_minutes" => Some(Value::Count(self.pending_task_minutes)),
+            _ => None,
+        }
+    }
+}
+
 /// Receives what the simulation reports.
 pub trait Recorder {
     fn event(&mut self, event: EventRecord);

@@ -15,6 +15,7 @@ use std::path::Path;
 pub use error::{Diagnostic, Location, ScenarioError};
 
 use crate::engine::{Distribution, SimTime};
+use crate::expect::Expectation;
 use crate::model::{
     action::ScheduledAction, asg::AutoScalingGroup, ec2::InstanceType, image::Image, service::ServiceDefinition,
     task_definition::TaskDefinition,
@@ -43,6 +44,8 @@ pub struct Scenario {
     pub shutdown_times: Vec<Distribution>,
     pub services: Vec<ServiceDefinition>,
     pub actions: Vec<ScheduledAction>,
+    /// The `[[expect]]` tables, checked by `ecsim check`.
+    pub expectations: Vec<Expectation>,
 }
 
 impl Scenario {

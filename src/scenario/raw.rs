@@ -115,7 +115,27 @@ pub struct RawScenario {
     #[serde(default)]
     pub actions: Vec<RawAction>,
     #[serde(default)]
-    pub expect: Vec<toml::Table>,
+    pub expect: Vec<RawExpect>,
+}
+
+/// An `[[expect]]` table: one of `metric`, `summary` or `event`, with what must hold.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpect {
+    pub why: String,
+    pub metric: Option<String>,
+    pub summary: Option<String>,
+    pub event: Option<String>,
+    pub service: Option<String>,
+    pub at: Option<RawDuration>,
+    pub from: Option<RawDuration>,
+    pub to: Option<RawDuration>,
+    pub agg: Option<String>,
+    pub op: Option<String>,
+    pub value: Option<f64>,
+    pub detail: Option<String>,
+    pub count: Option<String>,
+    pub first_at: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -12,6 +12,7 @@ use super::raw::*;
 use super::source::{KeyPath, Source, span_of};
 use super::{FORMAT_VERSION, Scenario};
 use crate::engine::{Distribution, HOUR, SECOND, SimTime};
+use crate::expect::{Agg, Check, Expectation, Op, Window};
 use crate::model::action::{Action, ScheduledAction};
 use crate::model::asg::{AutoScalingGroup, default_agent_registration_time, default_boot_time};
 use crate::model::cluster_query::Expression;
@@ -22,6 +23,7 @@ use crate::model::service::{DeploymentConfiguration, SchedulingStrategy, Service
 use crate::model::task_definition::{
     ContainerDefinition, DEFAULT_STOP_TIMEOUT, NetworkMode, PortMapping, TaskDefinition,
 };
+use crate::record::{EventKind, ServiceSample, ServiceSummary};
 
 /// The longest run a scenario may ask for: a year of simulated time.
 pub const MAX_DURATION: SimTime = 366 * 24 * HOUR;
@@ -233,6 +235,11 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
     }
     actions.sort_by_key(|a: &ScheduledAction| a.at);
 
+    let mut expectations = Vec::new();
+    for (i, e) in raw.expect.iter().enumerate() {
+        expectations.push(expectation(&cx, &top.key("expect").index(i), e, duration, &service_names)?);
+    }
+
     Ok(Scenario {
         name,
         description: raw.description.unwrap_or_default(),
@@ -248,6 +255,7 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
         shutdown_times,
         services,
         actions,
+        expectations,
     })
 }
 
@@ -777,4 +785,134 @@ fn action(
         0 => Err(cx.err(path, format!("an action needs one of {kinds}"))),
         _ => Err(cx.err(path, format!("an action does one thing: give only one of {kinds} per [[actions]]"))),
     }
+}
+
+fn expectation(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    e: &RawExpect,
+    duration: SimTime,
+    services: &[&str],
+) -> Result<Expectation, ScenarioError> {
+    if e.why.trim().is_empty() {
+        return Err(cx.err(&path.key("why"), "say in a few words why this should hold: it is printed when it does not"));
+    }
+    if let Some(s) = &e.service
+        && !services.contains(&s.as_str())
+    {
+        return Err(cx.err_suggest(
+            &path.key("service"),
+            format!("no service is called `{s}`"),
+            s,
+            services.iter().copied(),
+        ));
+    }
+    let window = |cx: &Cx<'_>| -> Result<Window, ScenarioError> {
+        let (from, to) = match (e.at, e.from, e.to) {
+            (Some(at), None, None) => (at.0, at.0),
+            (Some(_), _, _) => return Err(cx.err(&path.key("at"), "give either `at` or `from`/`to`, not both")),
+            (None, from, to) => (from.map_or(0, |d| d.0), to.map_or(duration, |d| d.0)),
+        };
+        if from > to {
+            return Err(cx.err(&path.key("from"), "`from` comes after `to`"));
+        }
+        Ok(Window { from, to })
+    };
+    let op_value = |cx: &Cx<'_>| -> Result<(Op, f64), ScenarioError> {
+        let op = match &e.op {
+            None => return Err(cx.err(path, "this expectation needs `op` (one of == != < <= > >=) and `value`")),
+            Some(o) => Op::parse(o)
+                .ok_or_else(|| cx.err_suggest(&path.key("op"), format!("`{o}` is not an operator"), o, Op::ALL))?,
+        };
+        let value = e.value.ok_or_else(|| cx.err(path, "this expectation needs a `value` to compare with"))?;
+        Ok((op, value))
+    };
+    let refuse = |key: &str, present: bool, what: &str| -> Result<(), ScenarioError> {
+        if present { Err(cx.err(&path.key(key), format!("`{key}` does not apply to {what}"))) } else { Ok(()) }
+    };
+    let service = e.service.clone();
+    let check = match (&e.metric, &e.summary, &e.event) {
+        (Some(metric), None, None) => {
+            if ServiceSample::column(&ServiceSample::default(), metric).is_none() || metric == "time_s" {
+                return Err(cx.err_suggest(
+                    &path.key("metric"),
+                    format!("`{metric}` is not a timeseries.csv column"),
+                    metric,
+                    ServiceSample::COLUMNS,
+                ));
+            }
+            refuse("count", e.count.is_some(), "a metric")?;
+            refuse("first_at", e.first_at.is_some(), "a metric")?;
+            refuse("detail", e.detail.is_some(), "a metric")?;
+            let agg = match &e.agg {
+                None => Agg::Last,
+                Some(a) => Agg::parse(a).ok_or_else(|| {
+                    cx.err_suggest(&path.key("agg"), format!("`{a}` is not an aggregate"), a, Agg::ALL)
+                })?,
+            };
+            let (op, value) = op_value(cx)?;
+            Check::Series { metric: metric.clone(), service, window: window(cx)?, agg, op, value }
+        }
+        (None, Some(column), None) => {
+            if ServiceSummary::default().column(column).is_none() {
+                return Err(cx.err_suggest(
+                    &path.key("summary"),
+                    format!("`{column}` is not a summary.csv column"),
+                    column,
+                    ServiceSummary::COLUMNS,
+                ));
+            }
+            refuse("at", e.at.is_some(), "a summary value")?;
+            refuse("from", e.from.is_some(), "a summary value")?;
+            refuse("to", e.to.is_some(), "a summary value")?;
+            refuse("agg", e.agg.is_some(), "a summary value")?;
+            refuse("count", e.count.is_some(), "a summary value")?;
+            refuse("first_at", e.first_at.is_some(), "a summary value")?;
+            refuse("detail", e.detail.is_some(), "a summary value")?;
+            let (op, value) = op_value(cx)?;
+            Check::Summary { column: column.clone(), service, op, value }
+        }
+        (None, None, Some(kind)) => {
+            let kinds: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+            if !kinds.contains(&kind.as_str()) {
+                return Err(cx.err_suggest(
+                    &path.key("event"),
+                    format!("`{kind}` is not an event kind"),
+                    kind,
+                    kinds.iter().copied(),
+                ));
+            }
+            refuse("op", e.op.is_some(), "an event (use count = \">= 1\" or first_at = \"<= 10m\")")?;
+            refuse("value", e.value.is_some(), "an event (use count = \">= 1\" or first_at = \"<= 10m\")")?;
+            refuse("agg", e.agg.is_some(), "an event")?;
+            let window = window(cx)?;
+            let detail = e.detail.clone();
+            match (&e.count, &e.first_at) {
+                (Some(_), Some(_)) => return Err(cx.err(path, "give either `count` or `first_at`, not both")),
+                (None, None) => Check::EventCount { kind: kind.clone(), detail, service, window, op: Op::Ge, count: 1 },
+                (Some(c), None) => {
+                    let parsed = Op::split(c).and_then(|(op, n)| n.parse::<u64>().ok().map(|n| (op, n)));
+                    let Some((op, count)) = parsed else {
+                        return Err(cx.err(
+                            &path.key("count"),
+                            format!("`{c}` is not a count test: write e.g. \">= 1\" or \"== 0\""),
+                        ));
+                    };
+                    Check::EventCount { kind: kind.clone(), detail, service, window, op, count }
+                }
+                (None, Some(f)) => {
+                    let parsed =
+                        Op::split(f).and_then(|(op, d)| super::duration::parse_duration(d).ok().map(|d| (op, d)));
+                    let Some((op, at)) = parsed else {
+                        return Err(
+                            cx.err(&path.key("first_at"), format!("`{f}` is not a time test: write e.g. \"<= 15m\""))
+                        );
+                    };
+                    Check::EventFirstAt { kind: kind.clone(), detail, service, window, op, at }
+                }
+            }
+        }
+        _ => return Err(cx.err(path, "an expectation names exactly one of `metric`, `summary` or `event`")),
+    };
+    Ok(Expectation { why: e.why.trim().to_string(), check })
 }
