@@ -28,7 +28,7 @@ fn summary<'a>(r: &'a RunResult, service: &str) -> &'a ecsim::record::ServiceSum
     r.summary.iter().find(|s| s.service == service).unwrap()
 }
 
-fn events<'a>(r: &'a RunResult, kind: EventKind) -> Vec<&'a EventRecord> {
+fn events(r: &RunResult, kind: EventKind) -> Vec<&EventRecord> {
     r.events.iter().filter(|e| e.kind == kind).collect()
 }
 
