@@ -98,13 +98,22 @@ impl Cluster {
 
     /// A view of one instance for cluster-query expressions.
     pub fn facts(&self, instance: usize) -> InstanceView<'_> {
-        InstanceView { cluster: self, instance }
+        InstanceView { cluster: self, instance, without: None }
+    }
+
+    /// A view of one instance as if one task of `group` were not on it: how a DAEMON service
+    /// judges whether an instance still meets its constraints, since its own task must not count
+    /// against them.
+    pub fn facts_without(&self, instance: usize, group: TaskGroup) -> InstanceView<'_> {
+        InstanceView { cluster: self, instance, without: Some(group) }
     }
 }
 
 pub struct InstanceView<'a> {
     cluster: &'a Cluster,
     instance: usize,
+    /// One task of this group is left out of the counts.
+    without: Option<TaskGroup>,
 }
 
 impl InstanceFacts for InstanceView<'_> {
@@ -125,14 +134,18 @@ impl InstanceFacts for InstanceView<'_> {
     }
 
     fn running_tasks_count(&self) -> u32 {
-        self.cluster.instances[self.instance].tasks.len() as u32
+        let n = self.cluster.instances[self.instance].tasks.len() as u32;
+        n - u32::from(self.without.is_some() && n > 0)
     }
 
     fn has_task_in_group(&self, group: &str) -> bool {
-        self.cluster.group_index.get(group).is_some_and(|&g| self.cluster.group_tasks[g][self.instance] > 0)
+        self.cluster.group_index.get(group).is_some_and(|&g| {
+            let n = self.cluster.group_tasks[g][self.instance];
+            n > u32::from(self.without == Some(g))
+        })
     }
 
     fn has_any_task(&self) -> bool {
-        !self.cluster.instances[self.instance].tasks.is_empty()
+        self.running_tasks_count() > 0
     }
 }

@@ -231,13 +231,15 @@ impl ContainerInstance {
         self.ports_in_use.binary_search(&port).is_ok()
     }
 
-    /// Free ports in the dynamic range, counted without allocating.
+    /// Free ports in the dynamic range, counted without allocating. The reserved ports (the
+    /// agent's 51678–51680 fall inside the default range) are never handed out.
     pub fn dynamic_ports_free(&self) -> usize {
         let (lo, hi) = self.dynamic_port_range;
         let range = usize::from(hi - lo) + 1;
         let lo_idx = self.ports_in_use.partition_point(|&p| p < lo);
         let hi_idx = self.ports_in_use.partition_point(|&p| p <= hi);
-        range - (hi_idx - lo_idx)
+        let reserved = DEFAULT_RESERVED_PORTS.iter().filter(|&&p| (lo..=hi).contains(&p)).count();
+        range - (hi_idx - lo_idx) - reserved
     }
 
     pub fn take_port(&mut self, port: u16) {
@@ -260,7 +262,7 @@ impl ContainerInstance {
         for i in 0..span {
             let port = (u32::from(start - lo) + i) % span + u32::from(lo);
             let port = port as u16;
-            if !self.port_in_use(port) {
+            if !self.port_in_use(port) && !DEFAULT_RESERVED_PORTS.contains(&port) {
                 self.take_port(port);
                 self.next_dynamic_port = if port == hi { lo } else { port + 1 };
                 return Some(port);

@@ -5,8 +5,8 @@
 //!    rated best;
 //! 4. pick one, breaking any remaining tie with the seeded placement stream.
 //!
-//! A task that fits nowhere gets the reason ECS reports for the *closest matching* instance: the
-//! registered instance that passed the most checks, in the order above.
+//! A task that fits nowhere gets the reason ECS reports for the *closest matching* instance (see
+//! [`closest_failure`] for how closeness is ranked).
 
 use rand::RngExt;
 
@@ -191,21 +191,39 @@ impl PlacementPolicy {
                 if !expr.is_static() {
                     return expr.eval(&cluster.facts(i));
                 }
-                let cache = &mut self.static_results[c];
-                if cache.len() <= i {
-                    cache.resize(cluster.instances.len().max(i + 1), 0);
-                }
-                if cache[i] == 0 {
-                    cache[i] = if expr.eval(&cluster.facts(i)) { 2 } else { 1 };
-                }
-                cache[i] == 2
+                self.static_result(c, cluster, i)
             }
         }
+    }
+
+    /// A static expression's result on an instance, computed once.
+    fn static_result(&mut self, c: usize, cluster: &Cluster, i: usize) -> bool {
+        let PlacementConstraint::MemberOf(expr) = &self.constraints[c] else { return true };
+        let cache = &mut self.static_results[c];
+        if cache.len() <= i {
+            cache.resize(cluster.instances.len().max(i + 1), 0);
+        }
+        if cache[i] == 0 {
+            cache[i] = if expr.eval(&cluster.facts(i)) { 2 } else { 1 };
+        }
+        cache[i] == 2
     }
 
     /// Whether instance `i` satisfies every constraint, and the first one it fails.
     pub fn first_unmet(&mut self, cluster: &Cluster, group: TaskGroup, i: usize) -> Option<usize> {
         (0..self.constraints.len()).find(|&c| !self.satisfies(c, cluster, group, i))
+    }
+
+    /// Whether an instance that already runs one task of `group` still meets the constraints,
+    /// judged without that task: `distinctInstance` holds by itself, and the task does not count
+    /// toward `runningTasksCount` or `task:group`. A DAEMON service keeps its task on an instance
+    /// exactly while this holds.
+    pub fn still_met_with_own_task(&mut self, cluster: &Cluster, group: TaskGroup, i: usize) -> bool {
+        (0..self.constraints.len()).all(|c| match &self.constraints[c] {
+            PlacementConstraint::DistinctInstance => true,
+            PlacementConstraint::MemberOf(expr) if !expr.is_static() => expr.eval(&cluster.facts_without(i, group)),
+            PlacementConstraint::MemberOf(_) => self.static_result(c, cluster, i),
+        })
     }
 }
 

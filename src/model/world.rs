@@ -65,6 +65,9 @@ struct Streams {
     actions: SimRng,
 }
 
+/// Far more events than any cluster produces at one millisecond; past it the run stops as stuck.
+const MAX_EVENTS_PER_INSTANT: u64 = 1_000_000;
+
 /// A broken invariant of the simulation's own accounting: a bug, reported with the event that
 /// broke it, the entity and the time.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -190,18 +193,28 @@ impl<'a> World<'a> {
 
     fn run(&mut self, check_invariants: bool) -> Result<(), InvariantViolation> {
         let mut last = 0;
+        let mut at_this_instant = 0u64;
         while let Some(t) = self.queue.peek_time() {
             if t > self.scenario.duration {
                 break;
             }
             let Some((now, event)) = self.queue.pop() else { break };
+            // Simulated time must advance: a feedback loop among the model's decisions would
+            // otherwise spin at one instant forever.
+            at_this_instant = if now == last { at_this_instant + 1 } else { 0 };
+            if at_this_instant > MAX_EVENTS_PER_INSTANT {
+                let problem =
+                    format!("more than {MAX_EVENTS_PER_INSTANT} events at one instant: simulated time stopped");
+                return Err(self.violation(&event, "clock".into(), problem));
+            }
             self.handle(event);
+            let (went_back, previous) = (now < last, last);
+            last = last.max(now);
             if check_invariants {
-                if now < last {
-                    let problem = format!("time went back from {last} ms to {now} ms");
+                if went_back {
+                    let problem = format!("time went back from {previous} ms to {now} ms");
                     return Err(self.violation(&event, "clock".into(), problem));
                 }
-                last = now;
                 self.check_invariants(&format!("{event:?}"))?;
             }
         }
@@ -871,19 +884,22 @@ impl<'a> World<'a> {
                 .find(|&t| self.tasks[t].service == s && self.tasks[t].desired_running);
             match status {
                 InstanceStatus::Active => {
-                    let unmet = self.services[s].placement.first_unmet(&self.cluster, group, i).filter(|&c| {
-                        !matches!(self.services[s].placement.constraints[c], PlacementConstraint::DistinctInstance)
-                    });
-                    if unmet.is_some() {
-                        if let Some(t) = live {
-                            self.stop_task(t, StopReason::DaemonConstraint);
+                    if self.cluster.group_tasks_on(group, i) > 0 {
+                        // A daemon task is here (perhaps still stopping): keep it while the
+                        // instance meets the constraints without it.
+                        if !self.services[s].placement.still_met_with_own_task(&self.cluster, group, i) {
+                            if let Some(t) = live {
+                                self.stop_task(t, StopReason::DaemonConstraint);
+                            }
+                        } else if live.is_some() {
+                            desired += 1;
                         }
                         continue;
                     }
-                    desired += 1;
-                    if self.cluster.group_tasks_on(group, i) > 0 {
+                    if self.services[s].placement.first_unmet(&self.cluster, group, i).is_some() {
                         continue;
                     }
+                    desired += 1;
                     match placement::check_instance(
                         &self.cluster,
                         &mut self.services[s].placement,
