@@ -9,6 +9,7 @@
 //! - a cancelled timer costs nothing to cancel: a generation counter is checked when it pops.
 
 pub mod dist;
+pub mod processor_sharing;
 pub mod queue;
 pub mod rng;
 pub mod time;

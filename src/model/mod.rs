@@ -2,6 +2,7 @@
 //! or spawns threads: the model is driven by the engine and reports into a recorder.
 
 pub mod action;
+pub mod alb;
 pub mod asg;
 pub mod cluster;
 pub mod cluster_query;
@@ -11,6 +12,7 @@ pub mod placement;
 pub mod service;
 pub mod task;
 pub mod task_definition;
+pub mod workload;
 mod world;
 
 pub use world::{InvariantViolation, simulate, simulate_checked, simulate_into};

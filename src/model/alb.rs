@@ -1,0 +1,291 @@
+//! Application Load Balancer target groups: health checks, the states of a target, which
+//! targets receive requests, and deregistration draining (ALB:target-group-health-checks.md,
+//! ALB:load-balancer-target-groups.md).
+
+use rand::RngExt;
+
+use crate::engine::{SECOND, SimRng, SimTime};
+
+/// A target group's health check (ALB:target-group-health-checks.md; defaults for instance and
+/// ip targets over HTTP).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HealthCheck {
+    /// 5–300 s, default 30 s.
+    pub interval: SimTime,
+    /// 2–120 s, default 5 s; a target that does not answer within it fails the check.
+    pub timeout: SimTime,
+    /// Consecutive successes to become healthy: 2–10, default 5.
+    pub healthy_threshold: u32,
+    /// Consecutive failures to become unhealthy: 2–10, default 2.
+    pub unhealthy_threshold: u32,
+}
+
+impl Default for HealthCheck {
+    fn default() -> Self {
+        HealthCheck { interval: 30 * SECOND, timeout: 5 * SECOND, healthy_threshold: 5, unhealthy_threshold: 2 }
+    }
+}
+
+/// How the load balancer picks a target for each request (ALB:load-balancer-target-groups.md,
+/// `load_balancing.algorithm.type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Algorithm {
+    /// The default: each routable target in turn.
+    RoundRobin,
+    /// The routable target with the fewest requests in flight.
+    LeastOutstandingRequests,
+    /// A routable target at random (ALB's `weighted_random` with equal weights).
+    Random,
+}
+
+/// `deregistration_delay.timeout_seconds`: 300 s by default, 0–3600.
+pub const DEFAULT_DEREGISTRATION_DELAY: SimTime = 300 * SECOND;
+
+/// The ALB's connection timeout to a target: a target that never accepts the connection (for
+/// example blocked by its security group) costs the client a 504 after 10 s
+/// (ALB:load-balancer-troubleshooting.md, HTTP 504).
+pub const CONNECTION_TIMEOUT: SimTime = 10 * SECOND;
+
+/// The ALB idle timeout, 60 s by default: a request unanswered this long gets a 504
+/// (ALB:application-load-balancers.md, "Connection idle timeout").
+pub const DEFAULT_IDLE_TIMEOUT: SimTime = 60 * SECOND;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetGroupSpec {
+    pub name: String,
+    pub health_check: HealthCheck,
+    pub deregistration_delay: SimTime,
+    pub algorithm: Algorithm,
+}
+
+/// A target's state as `DescribeTargetHealth` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetState {
+    /// Registered, the initial health checks not yet decided.
+    Initial,
+    Healthy,
+    Unhealthy,
+    /// Deregistering: no new requests; in-flight ones finish.
+    Draining,
+}
+
+impl TargetState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetState::Initial => "initial",
+            TargetState::Healthy => "healthy",
+            TargetState::Unhealthy => "unhealthy",
+            TargetState::Draining => "draining",
+        }
+    }
+}
+
+/// One registered target: a task's port.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub task: usize,
+    pub port: u16,
+    pub state: TargetState,
+    /// Whether the target has passed a health check since it registered: a new target receives
+    /// traffic only after passing one (ALB:target-group-health-checks.md).
+    pub passed_once: bool,
+    pub consecutive_successes: u32,
+    pub consecutive_failures: u32,
+    pub in_flight: u32,
+}
+
+/// What one health-check result changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transition {
+    None,
+    BecameHealthy,
+    BecameUnhealthy,
+}
+
+impl Target {
+    pub fn new(task: usize, port: u16) -> Self {
+        Target {
+            task,
+            port,
+            state: TargetState::Initial,
+            passed_once: false,
+            consecutive_successes: 0,
+            consecutive_failures: 0,
+            in_flight: 0,
+        }
+    }
+
+    /// Applies one health-check result: `healthy_threshold` successes in a row make the target
+    /// healthy, `unhealthy_threshold` failures in a row unhealthy.
+    pub fn record_check(&mut self, success: bool, hc: &HealthCheck) -> Transition {
+        if self.state == TargetState::Draining {
+            return Transition::None;
+        }
+        if success {
+            self.passed_once = true;
+            self.consecutive_failures = 0;
+            self.consecutive_successes += 1;
+            if self.state != TargetState::Healthy && self.consecutive_successes >= hc.healthy_threshold {
+                self.state = TargetState::Healthy;
+                return Transition::BecameHealthy;
+            }
+        } else {
+            self.consecutive_successes = 0;
+            self.consecutive_failures += 1;
+            if self.state != TargetState::Unhealthy && self.consecutive_failures >= hc.unhealthy_threshold {
+                self.state = TargetState::Unhealthy;
+                return Transition::BecameUnhealthy;
+            }
+        }
+        Transition::None
+    }
+
+    /// Whether the load balancer sends it new requests while some target is healthy: it must
+    /// have passed a check, and be neither unhealthy nor draining.
+    fn routable(&self) -> bool {
+        self.passed_once && matches!(self.state, TargetState::Initial | TargetState::Healthy)
+    }
+}
+
+/// The targets of one target group and the routing state.
+#[derive(Clone, Debug)]
+pub struct TargetGroup {
+    pub spec: TargetGroupSpec,
+    pub targets: Vec<Target>,
+    next: usize,
+    /// Scratch list of candidate target indices, reused across requests.
+    candidates: Vec<usize>,
+}
+
+impl TargetGroup {
+    pub fn new(spec: TargetGroupSpec) -> Self {
+        TargetGroup { spec, targets: Vec::new(), next: 0, candidates: Vec::new() }
+    }
+
+    pub fn find(&self, task: usize) -> Option<usize> {
+        self.targets.iter().position(|t| t.task == task)
+    }
+
+    pub fn healthy_count(&self) -> u32 {
+        self.targets.iter().filter(|t| t.state == TargetState::Healthy).count() as u32
+    }
+
+    /// The target for the next request, or `None` when the group has no target to send it to
+    /// (the ALB answers 503).
+    ///
+    /// Requests go to routable targets. When none is routable but some are registered and not
+    /// draining, the ALB fails open and routes to all of them (ALB:target-group-health-checks.md:
+    /// "If all targets are unhealthy, the load balancer routes requests to all targets").
+    pub fn pick(&mut self, rng: &mut SimRng) -> Option<usize> {
+        self.candidates.clear();
+        self.candidates.extend((0..self.targets.len()).filter(|&k| self.targets[k].routable()));
+        if self.candidates.is_empty() {
+            self.candidates.extend((0..self.targets.len()).filter(|&k| self.targets[k].state != TargetState::Draining));
+        }
+        if self.candidates.is_empty() {
+            return None;
+        }
+        let k = match self.spec.algorithm {
+            Algorithm::RoundRobin => {
+                // The first candidate at or after the cursor, so that targets joining or leaving do
+                // not reset the rotation.
+                let k = self.candidates.iter().copied().find(|&k| k >= self.next).unwrap_or(self.candidates[0]);
+                self.next = k + 1;
+                k
+            }
+            Algorithm::LeastOutstandingRequests => {
+                self.candidates.iter().copied().min_by_key(|&k| (self.targets[k].in_flight, k)).unwrap_or(0)
+            }
+            Algorithm::Random => self.candidates[rng.random_range(0..self.candidates.len())],
+        };
+        Some(k)
+    }
+
+    pub fn remove(&mut self, k: usize) -> Target {
+        let t = self.targets.remove(k);
+        if self.next > k {
+            self.next -= 1;
+        }
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::RngStreams;
+
+    fn group(algorithm: Algorithm, n: usize) -> TargetGroup {
+        let mut g = TargetGroup::new(TargetGroupSpec {
+            name: "tg".into(),
+            health_check: HealthCheck::default(),
+            deregistration_delay: DEFAULT_DEREGISTRATION_DELAY,
+            algorithm,
+        });
+        for i in 0..n {
+            let mut t = Target::new(i, 32768 + i as u16);
+            t.record_check(true, &HealthCheck::default());
+            g.targets.push(t);
+        }
+        g
+    }
+
+    #[test]
+    fn default_thresholds_take_five_checks_to_healthy_and_two_to_unhealthy() {
+        // ECS-BP:load-balancer-healthcheck.md: 30 s × 5 = 150 s to healthy with the defaults.
+        let hc = HealthCheck::default();
+        let mut t = Target::new(0, 80);
+        for _ in 0..4 {
+            assert_eq!(t.record_check(true, &hc), Transition::None);
+        }
+        assert!(t.passed_once && t.state == TargetState::Initial);
+        assert_eq!(t.record_check(true, &hc), Transition::BecameHealthy);
+        assert_eq!(t.record_check(false, &hc), Transition::None);
+        assert_eq!(t.record_check(false, &hc), Transition::BecameUnhealthy);
+        assert_eq!(t.record_check(true, &hc), Transition::None);
+    }
+
+    #[test]
+    fn a_new_target_gets_traffic_only_after_its_first_passed_check() {
+        let mut g = group(Algorithm::RoundRobin, 1);
+        g.targets.push(Target::new(1, 80));
+        let mut rng = RngStreams::new(1).stream("t");
+        for _ in 0..5 {
+            assert_eq!(g.pick(&mut rng), Some(0));
+        }
+    }
+
+    #[test]
+    fn round_robin_takes_turns() {
+        let mut g = group(Algorithm::RoundRobin, 3);
+        let mut rng = RngStreams::new(1).stream("t");
+        let picks: Vec<usize> = (0..6).filter_map(|_| g.pick(&mut rng)).collect();
+        assert_eq!(picks, vec![0, 1, 2, 0, 1, 2]);
+    }
+
+    #[test]
+    fn least_outstanding_requests_prefers_the_idlest() {
+        let mut g = group(Algorithm::LeastOutstandingRequests, 3);
+        g.targets[0].in_flight = 4;
+        g.targets[1].in_flight = 1;
+        g.targets[2].in_flight = 2;
+        let mut rng = RngStreams::new(1).stream("t");
+        assert_eq!(g.pick(&mut rng), Some(1));
+    }
+
+    #[test]
+    fn all_unhealthy_fails_open_and_draining_targets_get_nothing() {
+        let mut g = group(Algorithm::RoundRobin, 2);
+        let hc = HealthCheck::default();
+        for t in &mut g.targets {
+            t.record_check(false, &hc);
+            t.record_check(false, &hc);
+        }
+        let mut rng = RngStreams::new(1).stream("t");
+        assert!(g.pick(&mut rng).is_some());
+        for t in &mut g.targets {
+            t.state = TargetState::Draining;
+        }
+        assert_eq!(g.pick(&mut rng), None);
+    }
+}
