@@ -169,6 +169,8 @@ pub struct ContainerInstance {
     /// How many of `ports_in_use` are static (count toward the reserved-port limit).
     pub static_ports_in_use: usize,
     pub dynamic_port_range: (u16, u16),
+    /// Reserved ports inside the dynamic range, never handed out (fixed per instance).
+    reserved_in_dynamic_range: usize,
     /// Next dynamic port to try: the agent hands ports out in turn through its range.
     pub next_dynamic_port: u16,
     /// Non-stopped tasks on the instance.
@@ -207,6 +209,10 @@ impl ContainerInstance {
             ports_in_use: Vec::new(),
             static_ports_in_use: 0,
             dynamic_port_range,
+            reserved_in_dynamic_range: DEFAULT_RESERVED_PORTS
+                .iter()
+                .filter(|&&p| (dynamic_port_range.0..=dynamic_port_range.1).contains(&p))
+                .count(),
             next_dynamic_port: dynamic_port_range.0,
             tasks: Vec::new(),
             cached_images: Vec::new(),
@@ -238,8 +244,7 @@ impl ContainerInstance {
         let range = usize::from(hi - lo) + 1;
         let lo_idx = self.ports_in_use.partition_point(|&p| p < lo);
         let hi_idx = self.ports_in_use.partition_point(|&p| p <= hi);
-        let reserved = DEFAULT_RESERVED_PORTS.iter().filter(|&&p| (lo..=hi).contains(&p)).count();
-        range - (hi_idx - lo_idx) - reserved
+        range - (hi_idx - lo_idx) - self.reserved_in_dynamic_range
     }
 
     pub fn take_port(&mut self, port: u16) {
