@@ -482,15 +482,13 @@ impl<'a> World<'a> {
             format!("container instance set to DRAINING with {n} tasks"),
         );
         if n == 0 {
-            self.record(
-                EventKind::InstanceDrained,
-                None,
-                None,
-                Some(i),
-                "every task on the instance has stopped".into(),
-            );
+            self.record_drained(i);
         }
         self.request_schedule();
+    }
+
+    fn record_drained(&mut self, i: usize) {
+        self.record(EventKind::InstanceDrained, None, None, Some(i), "every task on the instance has stopped".into());
     }
 
     fn activate_instance(&mut self, i: usize) {
@@ -703,13 +701,7 @@ impl<'a> World<'a> {
         self.services[s].tasks_stopped += 1;
         self.record(EventKind::TaskStopped, Some(s), Some(t), Some(i), reason.to_string());
         if drained {
-            self.record(
-                EventKind::InstanceDrained,
-                None,
-                None,
-                Some(i),
-                "every task on the instance has stopped".into(),
-            );
+            self.record_drained(i);
         }
         self.capacity_grew();
     }
