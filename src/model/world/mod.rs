@@ -1,0 +1,444 @@
+//! The simulated world: one cluster, its instances, services and tasks, driven by the event
+//! queue. This is where the model's pieces meet; each decision itself lives in the module of its
+//! AWS concept (placement, service, asg, ...).
+
+use crate::engine::{EventQueue, MINUTE, RngStreams, SimRng, SimTime, format_seconds};
+use crate::record::{EventKind, EventRecord, Recorder, RunResult, ServiceSample, ServiceSummary};
+use crate::scenario::Scenario;
+
+mod instances;
+mod reporting;
+mod scheduler;
+mod tasks;
+
+use crate::model::action::Action;
+use crate::model::asg::launch_availability_zone;
+use crate::model::cluster::Cluster;
+use crate::model::cluster_query::Expression;
+use crate::model::ec2::{ContainerInstance, InstanceStatus};
+use crate::model::placement::{self, PlacementConstraint, PlacementFailure, StopCandidate};
+use crate::model::service::{
+    EVENT_REPEAT_AFTER, HEALTHY_AFTER_RUNNING, SchedulingStrategy, Service, TaskCounts, replica_plan,
+};
+use crate::model::task::{StopReason, Task, TaskStatus};
+use crate::model::task_definition::TaskRequirements;
+
+/// Something that happens at an instant. Small and `Copy`: ids and timer generations only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Event {
+    InstanceBooted {
+        instance: u32,
+        generation: u32,
+    },
+    InstanceRegistered {
+        instance: u32,
+        generation: u32,
+    },
+    /// The task's ENI is attached (awsvpc): PROVISIONING → PENDING.
+    TaskProvisioned {
+        task: u32,
+        generation: u32,
+    },
+    /// Images pulled and containers started: PENDING → RUNNING.
+    TaskStarted {
+        task: u32,
+        generation: u32,
+    },
+    TaskHealthy {
+        task: u32,
+        generation: u32,
+    },
+    /// The containers have exited: STOPPING → STOPPED.
+    TaskStopped {
+        task: u32,
+        generation: u32,
+    },
+    /// Run the service schedulers.
+    Schedule,
+    Action {
+        index: u32,
+    },
+    Sample,
+}
+
+/// The random streams of a run, one per concern.
+struct Streams {
+    placement: SimRng,
+    launch: SimRng,
+    pull: SimRng,
+    stop: SimRng,
+    actions: SimRng,
+}
+
+/// Far more events than any cluster produces at one millisecond; past it the run stops as stuck.
+const MAX_EVENTS_PER_INSTANT: u64 = 1_000_000;
+
+/// A broken invariant of the simulation's own accounting: a bug, reported with the event that
+/// broke it, the entity and the time.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invariant broken at t={} s after {event}: {entity}: {problem}", format_seconds(*time))]
+pub struct InvariantViolation {
+    pub time: SimTime,
+    pub event: String,
+    pub entity: String,
+    pub problem: String,
+}
+
+/// Runs a scenario to its end and returns everything it reported. Debug builds (and so the
+/// tests) check the invariants after every event and panic on a violation.
+pub fn simulate(scenario: &Scenario) -> RunResult {
+    match run_collecting(scenario, cfg!(debug_assertions)) {
+        Ok(r) => r,
+        Err(v) => panic!("{v}"),
+    }
+}
+
+/// Runs a scenario checking the invariants after every event, whatever the build.
+pub fn simulate_checked(scenario: &Scenario) -> Result<RunResult, InvariantViolation> {
+    run_collecting(scenario, true)
+}
+
+fn run_collecting(scenario: &Scenario, check: bool) -> Result<RunResult, InvariantViolation> {
+    let mut recorder = crate::record::MemoryRecorder::default();
+    let summary = simulate_into(scenario, &mut recorder, check)?;
+    Ok(RunResult {
+        scenario: scenario.name.clone(),
+        seed: scenario.seed,
+        services: scenario.services.iter().map(|s| s.name.clone()).collect(),
+        timeseries: recorder.samples,
+        events: recorder.events,
+        summary,
+    })
+}
+
+/// Runs a scenario, pushing events and samples into `recorder`; returns the summary rows.
+pub fn simulate_into(
+    scenario: &Scenario,
+    recorder: &mut dyn Recorder,
+    check_invariants: bool,
+) -> Result<Vec<ServiceSummary>, InvariantViolation> {
+    let mut world = World::new(scenario, recorder);
+    if check_invariants {
+        world.check_invariants("the initial placement")?;
+    }
+    world.run(check_invariants)?;
+    Ok(world.summary())
+}
+
+struct World<'a> {
+    scenario: &'a Scenario,
+    recorder: &'a mut dyn Recorder,
+    queue: EventQueue<Event>,
+    cluster: Cluster,
+    tasks: Vec<Task>,
+    services: Vec<Service>,
+    /// What one task of each task definition reserves.
+    requirements: Vec<TaskRequirements>,
+    rng: Streams,
+    schedule_pending: bool,
+    /// Bumped whenever capacity may have grown (a task stopped, an instance registered or became
+    /// ACTIVE), so that services whose placement failed know when to try again.
+    capacity_epoch: u64,
+    /// Whether any placement constraint reads what runs on an instance (then every placement may
+    /// change what fits elsewhere).
+    dynamic_constraints: bool,
+}
+
+impl<'a> World<'a> {
+    fn new(scenario: &'a Scenario, recorder: &'a mut dyn Recorder) -> Self {
+        let streams = RngStreams::new(scenario.seed);
+        let mut cluster = Cluster::new(
+            scenario.cluster_name.clone(),
+            scenario.availability_zones.clone(),
+            scenario.instance_types.clone(),
+        );
+        let services: Vec<Service> = scenario
+            .services
+            .iter()
+            .map(|def| {
+                let group = cluster.task_group(&format!("service:{}", def.name));
+                Service::new(def, group)
+            })
+            .collect();
+        let dynamic_constraints = scenario.services.iter().flat_map(|s| &s.placement_constraints).any(|c| match c {
+            PlacementConstraint::MemberOf(e) => !Expression::is_static(e),
+            PlacementConstraint::DistinctInstance => false,
+        });
+        let mut world = World {
+            scenario,
+            recorder,
+            queue: EventQueue::with_capacity(1024),
+            cluster,
+            tasks: Vec::new(),
+            services,
+            requirements: scenario.task_definitions.iter().map(|t| t.requirements()).collect(),
+            rng: Streams {
+                placement: streams.stream("placement"),
+                launch: streams.stream("launch"),
+                pull: streams.stream("pull"),
+                stop: streams.stream("stop"),
+                actions: streams.stream("actions"),
+            },
+            schedule_pending: false,
+            capacity_epoch: 0,
+            dynamic_constraints,
+        };
+        world.launch_initial_instances();
+        for (index, _) in scenario.actions.iter().enumerate() {
+            world.queue.schedule(scenario.actions[index].at, Event::Action { index: index as u32 });
+        }
+        world.queue.schedule(MINUTE.min(scenario.duration.max(1)), Event::Sample);
+        world.request_schedule();
+        world
+    }
+
+    fn now(&self) -> SimTime {
+        self.queue.now()
+    }
+
+    fn run(&mut self, check_invariants: bool) -> Result<(), InvariantViolation> {
+        let mut last = 0;
+        let mut at_this_instant = 0u64;
+        while let Some(t) = self.queue.peek_time() {
+            if t > self.scenario.duration {
+                break;
+            }
+            let Some((now, event)) = self.queue.pop() else { break };
+            // Simulated time must advance: a feedback loop among the model's decisions would
+            // otherwise spin at one instant forever.
+            at_this_instant = if now == last { at_this_instant + 1 } else { 0 };
+            if at_this_instant > MAX_EVENTS_PER_INSTANT {
+                let problem =
+                    format!("more than {MAX_EVENTS_PER_INSTANT} events at one instant: simulated time stopped");
+                return Err(self.violation(&event, "clock".into(), problem));
+            }
+            self.handle(event);
+            let (went_back, previous) = (now < last, last);
+            last = last.max(now);
+            if check_invariants {
+                if went_back {
+                    let problem = format!("time went back from {previous} ms to {now} ms");
+                    return Err(self.violation(&event, "clock".into(), problem));
+                }
+                self.check_invariants(&format!("{event:?}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn violation(&self, event: &dyn std::fmt::Debug, entity: String, problem: String) -> InvariantViolation {
+        InvariantViolation { time: self.now(), event: format!("{event:?}"), entity, problem }
+    }
+
+    /// The accounting every state must satisfy: no instance holds more than it registered or
+    /// more than its tasks reserve, no host port is held twice, every task not STOPPED is on
+    /// exactly its instance's list and its service's list, and stopped tasks on none.
+    fn check_invariants(&self, after: &str) -> Result<(), InvariantViolation> {
+        let fail = |entity: String, problem: String| {
+            Err(InvariantViolation { time: self.now(), event: after.to_string(), entity, problem })
+        };
+        let mut on_instance = vec![0u32; self.tasks.len()];
+        for (i, inst) in self.cluster.instances.iter().enumerate() {
+            let who = format!("instance {}", inst.id);
+            let (mut cpu, mut mem, mut enis, mut statics) = (0u32, 0u32, 0u32, 0usize);
+            let mut ports: Vec<u16> = Vec::new();
+            for &t in &inst.tasks {
+                let task = &self.tasks[t];
+                let req = &self.requirements[task.task_definition];
+                if task.instance != i || task.status == TaskStatus::Stopped {
+                    return fail(
+                        who,
+                        format!("lists task {} ({}) that is not live on it", task.id, task.status.as_str()),
+                    );
+                }
+                on_instance[t] += 1;
+                cpu += req.cpu;
+                mem += req.memory;
+                enis += u32::from(req.needs_eni);
+                statics += task.static_ports;
+                ports.extend_from_slice(&task.host_ports);
+            }
+            if (cpu, mem, enis) != (inst.reserved_cpu, inst.reserved_memory, inst.enis_in_use) {
+                return fail(
+                    who,
+                    format!(
+                        "reserves cpu {} mem {} enis {} but its tasks need cpu {cpu} mem {mem} enis {enis}",
+                        inst.reserved_cpu, inst.reserved_memory, inst.enis_in_use
+                    ),
+                );
+            }
+            if cpu > inst.registered_cpu || mem > inst.registered_memory || enis > inst.max_enis.saturating_sub(1) {
+                return fail(
+                    who,
+                    format!(
+                        "over-committed: cpu {cpu}/{}, memory {mem}/{}, enis {enis}/{}",
+                        inst.registered_cpu,
+                        inst.registered_memory,
+                        inst.max_enis.saturating_sub(1)
+                    ),
+                );
+            }
+            ports.sort_unstable();
+            if let Some(w) = ports.windows(2).find(|w| w[0] == w[1]) {
+                return fail(who, format!("host port {} is held by two tasks", w[0]));
+            }
+            if ports != inst.ports_in_use || statics != inst.static_ports_in_use {
+                return fail(who, "its port table does not match its tasks' ports".into());
+            }
+        }
+        let mut in_service = vec![0u32; self.tasks.len()];
+        for (s, svc) in self.services.iter().enumerate() {
+            for &t in &svc.tasks {
+                in_service[t] += 1;
+                if self.tasks[t].service != s {
+                    return fail(
+                        format!("service {}", svc.name),
+                        format!("lists task {} of another service", self.tasks[t].id),
+                    );
+                }
+            }
+        }
+        for (t, task) in self.tasks.iter().enumerate() {
+            let expected = u32::from(task.status != TaskStatus::Stopped);
+            if on_instance[t] != expected || in_service[t] != expected {
+                return fail(
+                    format!("task {}", task.id),
+                    format!(
+                        "{} but listed on {} instances and {} services",
+                        task.status.as_str(),
+                        on_instance[t],
+                        in_service[t]
+                    ),
+                );
+            }
+            if task.status == TaskStatus::Running && task.started_at.is_none() {
+                return fail(format!("task {}", task.id), "RUNNING without a start time".into());
+            }
+        }
+        Ok(())
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::InstanceBooted { instance, generation } => {
+                let i = instance as usize;
+                if self.cluster.instances[i].timer.is_current(generation) {
+                    self.instance_booted(i);
+                }
+            }
+            Event::InstanceRegistered { instance, generation } => {
+                let i = instance as usize;
+                if self.cluster.instances[i].timer.is_current(generation) {
+                    self.instance_registered(i);
+                }
+            }
+            Event::TaskProvisioned { task, generation } => {
+                if self.tasks[task as usize].timer.is_current(generation) {
+                    self.begin_pending(task as usize);
+                }
+            }
+            Event::TaskStarted { task, generation } => {
+                if self.tasks[task as usize].timer.is_current(generation) {
+                    self.task_started(task as usize);
+                }
+            }
+            Event::TaskHealthy { task, generation } => {
+                let t = task as usize;
+                if self.tasks[t].timer.is_current(generation) && self.tasks[t].status == TaskStatus::Running {
+                    self.tasks[t].healthy_at = Some(self.now());
+                    self.request_schedule();
+                }
+            }
+            Event::TaskStopped { task, generation } => {
+                if self.tasks[task as usize].timer.is_current(generation) {
+                    self.finish_stop(task as usize);
+                }
+            }
+            Event::Schedule => {
+                self.schedule_pending = false;
+                self.run_schedulers();
+            }
+            Event::Action { index } => self.apply_action(index as usize),
+            // A minute's row shows the state once everything at that instant has happened: while
+            // other events share the instant, the sample goes back behind them.
+            Event::Sample if self.queue.peek_time() == Some(self.now()) => {
+                self.queue.schedule(self.now(), Event::Sample);
+            }
+            Event::Sample => {
+                self.sample();
+                let next = self.now() + MINUTE;
+                if next <= self.scenario.duration {
+                    self.queue.schedule(next, Event::Sample);
+                }
+            }
+        }
+    }
+
+    fn record(
+        &mut self,
+        kind: EventKind,
+        service: Option<usize>,
+        task: Option<usize>,
+        instance: Option<usize>,
+        detail: String,
+    ) {
+        let record = EventRecord {
+            time: self.now(),
+            kind,
+            service: service.map(|s| self.services[s].name.clone()).unwrap_or_default(),
+            task: task.map(|t| self.tasks[t].id.clone()).unwrap_or_default(),
+            instance: instance.map(|i| self.cluster.instances[i].id.clone()).unwrap_or_default(),
+            detail,
+        };
+        self.recorder.event(record);
+    }
+
+    fn request_schedule(&mut self) {
+        if !self.schedule_pending {
+            self.schedule_pending = true;
+            self.queue.schedule(self.now(), Event::Schedule);
+        }
+    }
+
+    // ----- scripted actions ------------------------------------------------------------------
+
+    fn apply_action(&mut self, index: usize) {
+        let action = self.scenario.actions[index].action.clone();
+        match action {
+            Action::SetDesiredCount { service, desired_count } => {
+                let before = self.services[service].desired_count;
+                self.services[service].desired_count = desired_count;
+                let detail = format!("desired count {before} -> {desired_count} (UpdateService)");
+                self.record(EventKind::DesiredCountChanged, Some(service), None, None, detail);
+                self.request_schedule();
+            }
+            Action::StopTasks { service, count } => {
+                let mut candidates: Vec<usize> =
+                    self.services[service].tasks.iter().copied().filter(|&t| self.tasks[t].desired_running).collect();
+                for _ in 0..count {
+                    if candidates.is_empty() {
+                        break;
+                    }
+                    let k = rand::RngExt::random_range(&mut self.rng.actions, 0..candidates.len());
+                    let t = candidates.swap_remove(k);
+                    self.stop_task(t, StopReason::User);
+                }
+            }
+            Action::DrainInstance { instance } => {
+                if let Some(i) = self.find_instance(&instance) {
+                    self.drain_instance(i);
+                }
+            }
+            Action::ActivateInstance { instance } => {
+                if let Some(i) = self.find_instance(&instance) {
+                    self.activate_instance(i);
+                }
+            }
+            Action::TerminateInstance { instance } => {
+                if let Some(i) = self.find_instance(&instance) {
+                    self.terminate_instance(i);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Per-minute samples and the end-of-run summary.
+
+use super::*;
+
+impl World<'_> {
+    pub(super) fn service_sample(&self, s: usize) -> ServiceSample {
+        let svc = &self.services[s];
+        let req = &self.requirements[svc.task_definition];
+        let (mut running, mut starting, mut stopping) = (0, 0, 0);
+        let mut hosts: Vec<usize> = Vec::new();
+        for &t in &svc.tasks {
+            let task = &self.tasks[t];
+            match task.status {
+                TaskStatus::Running if task.desired_running => running += 1,
+                TaskStatus::Provisioning | TaskStatus::Pending => starting += 1,
+                TaskStatus::Running | TaskStatus::Stopping => stopping += 1,
+                TaskStatus::Stopped => {}
+            }
+            hosts.push(task.instance);
+        }
+        hosts.sort_unstable();
+        hosts.dedup();
+        let (mut cpu, mut mem, mut active) = (0u64, 0u64, 0);
+        for inst in &self.cluster.instances {
+            if inst.status.is_registered() {
+                cpu += u64::from(inst.registered_cpu);
+                mem += u64::from(inst.registered_memory);
+            }
+            active += u32::from(inst.status == InstanceStatus::Active);
+        }
+        let n = svc.tasks.len() as f64;
+        let pct = |used: f64, total: u64| if total == 0 { 0.0 } else { 100.0 * used / total as f64 };
+        ServiceSample {
+            time: self.now(),
+            service: s,
+            desired: svc.desired_count,
+            running,
+            pending: starting + svc.unplaced,
+            unplaced: svc.unplaced,
+            stopping,
+            hosts: hosts.len() as u32,
+            instances: active,
+            cpu_reserved_pct: pct(n * f64::from(req.cpu), cpu),
+            mem_reserved_pct: pct(n * f64::from(req.memory), mem),
+        }
+    }
+
+    pub(super) fn sample(&mut self) {
+        for s in 0..self.services.len() {
+            let sample = self.service_sample(s);
+            self.services[s].pending_task_minutes += u64::from(sample.pending);
+            self.recorder.sample(sample);
+        }
+    }
+
+    pub(super) fn summary(&self) -> Vec<ServiceSummary> {
+        (0..self.services.len())
+            .map(|s| {
+                let x = self.service_sample(s);
+                let svc = &self.services[s];
+                ServiceSummary {
+                    service: svc.name.clone(),
+                    scheduling_strategy: svc.scheduling_strategy.as_str(),
+                    desired: x.desired,
+                    running: x.running,
+                    pending: x.pending,
+                    unplaced: x.unplaced,
+                    placement_failures: svc.placement_failures,
+                    tasks_started: svc.tasks_started,
+                    tasks_stopped: svc.tasks_stopped,
+                    instances: x.instances,
+                    hosts: x.hosts,
+                    cpu_reserved_pct: x.cpu_reserved_pct,
+                    mem_reserved_pct: x.mem_reserved_pct,
+                    pending_task_minutes: svc.pending_task_minutes,
+                }
+            })
+            .collect()
+    }
+}

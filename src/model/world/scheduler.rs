@@ -1,0 +1,243 @@
+//! The service schedulers: REPLICA and DAEMON passes, placement failures, steady state.
+
+use super::*;
+
+impl World<'_> {
+    /// DAEMON services first: their tasks launch first and stop last (ECS-DG:ecs_services.md).
+    pub(super) fn run_schedulers(&mut self) {
+        for s in 0..self.services.len() {
+            if self.services[s].scheduling_strategy == SchedulingStrategy::Daemon {
+                self.daemon_pass(s);
+            }
+        }
+        for s in 0..self.services.len() {
+            if self.services[s].scheduling_strategy == SchedulingStrategy::Replica {
+                self.replica_pass(s);
+            }
+        }
+    }
+
+    pub(super) fn counts(&self, s: usize) -> TaskCounts {
+        let mut c = TaskCounts::default();
+        for &t in &self.services[s].tasks {
+            let task = &self.tasks[t];
+            if !task.desired_running {
+                c.stopping += 1;
+            } else if self.cluster.instances[task.instance].status == InstanceStatus::Active {
+                c.keep += 1;
+                c.keep_healthy += u32::from(task.is_healthy());
+            } else {
+                c.replace += 1;
+                c.replace_healthy += u32::from(task.is_healthy());
+            }
+        }
+        c
+    }
+
+    pub(super) fn replica_pass(&mut self, s: usize) {
+        let desired = self.services[s].desired_count;
+        let config = self.services[s].deployment_configuration;
+        let counts = self.counts(s);
+        let plan = replica_plan(desired, config, counts);
+
+        if plan.scale_in > 0 {
+            let candidates: Vec<StopCandidate> = self.services[s]
+                .tasks
+                .iter()
+                .copied()
+                .filter(|&t| {
+                    let task = &self.tasks[t];
+                    task.desired_running && self.cluster.instances[task.instance].status == InstanceStatus::Active
+                })
+                .map(|t| StopCandidate {
+                    task: t,
+                    instance: self.tasks[t].instance,
+                    running: self.tasks[t].status == TaskStatus::Running,
+                })
+                .collect();
+            let victims = placement::choose_tasks_to_stop(
+                &self.cluster,
+                self.services[s].group,
+                &self.services[s].placement.strategies,
+                &candidates,
+                plan.scale_in as usize,
+                &mut self.rng.placement,
+            );
+            for t in victims {
+                self.stop_task(t, StopReason::ScalingActivity);
+            }
+        }
+
+        let on_draining: Vec<usize> = self.services[s]
+            .tasks
+            .iter()
+            .copied()
+            .filter(|&t| {
+                self.tasks[t].desired_running
+                    && self.cluster.instances[self.tasks[t].instance].status != InstanceStatus::Active
+            })
+            .collect();
+        let mut healthy_to_stop = plan.stop_healthy_replace;
+        for t in on_draining {
+            if !self.tasks[t].is_healthy() {
+                self.stop_task(t, StopReason::InstanceDraining);
+            } else if healthy_to_stop > 0 {
+                healthy_to_stop -= 1;
+                self.stop_task(t, StopReason::InstanceDraining);
+            }
+        }
+
+        self.start_replicas(s, plan.start);
+
+        let blocked = plan.is_idle()
+            && counts.replace > 0
+            && counts.stopping == 0
+            && counts.keep == counts.keep_healthy
+            && self.services[s].unplaced == 0;
+        if blocked && !self.services[s].blocked {
+            let detail = format!(
+                "service {} was unable to stop or start tasks during a deployment because of the service deployment configuration. Update the minimumHealthyPercent or maximumPercent value and try again.",
+                self.services[s].name
+            );
+            self.record(EventKind::DeploymentBlocked, Some(s), None, None, detail);
+        }
+        self.services[s].blocked = blocked;
+        self.check_steady_state(s);
+    }
+
+    /// Places `n` new tasks of a service, stopping at the first that fits nowhere.
+    pub(super) fn start_replicas(&mut self, s: usize, n: u32) {
+        self.services[s].unplaced = 0;
+        if n == 0 {
+            return;
+        }
+        if self.services[s].failed_at_epoch == Some(self.capacity_epoch) {
+            self.services[s].unplaced = n;
+            return;
+        }
+        let (td, group) = (self.services[s].task_definition, self.services[s].group);
+        for k in 0..n {
+            let result = placement::place(
+                &self.cluster,
+                &mut self.services[s].placement,
+                group,
+                &self.requirements[td],
+                &mut self.rng.placement,
+            );
+            match result {
+                Ok(i) => self.launch_task(s, i),
+                Err(failure) => {
+                    self.services[s].unplaced = n - k;
+                    self.services[s].placement_failures += u64::from(n - k);
+                    self.services[s].failed_at_epoch = Some(self.capacity_epoch);
+                    self.report_placement_failure(s, &failure);
+                    return;
+                }
+            }
+        }
+        self.services[s].failed_at_epoch = None;
+        self.services[s].last_failure_event = None;
+    }
+
+    /// Records a placement failure, unless the same message went out less than six hours ago.
+    pub(super) fn report_placement_failure(&mut self, s: usize, failure: &PlacementFailure) {
+        let now = self.now();
+        let message = failure.service_event(&self.services[s].name, &self.cluster);
+        if let Some((last, at)) = &self.services[s].last_failure_event
+            && *last == message
+            && now - at < EVENT_REPEAT_AFTER
+        {
+            return;
+        }
+        self.services[s].last_failure_event = Some((message.clone(), now));
+        let detail = format!("{} - {message}", failure.reason());
+        self.record(EventKind::PlacementFailed, Some(s), None, failure.closest(), detail);
+    }
+
+    /// One task on every ACTIVE instance that meets the constraints; none on a DRAINING one once
+    /// its other tasks are gone (ECS-DG:ecs_services.md, "Daemon").
+    pub(super) fn daemon_pass(&mut self, s: usize) {
+        let group = self.services[s].group;
+        let td = self.services[s].task_definition;
+        let mut desired = 0;
+        let mut unplaced = 0;
+        let mut failure = None;
+        for i in 0..self.cluster.instances.len() {
+            let status = self.cluster.instances[i].status;
+            let live: Option<usize> = self.cluster.instances[i]
+                .tasks
+                .iter()
+                .copied()
+                .find(|&t| self.tasks[t].service == s && self.tasks[t].desired_running);
+            match status {
+                InstanceStatus::Active => {
+                    if self.cluster.group_tasks_on(group, i) > 0 {
+                        // A daemon task is here (perhaps still stopping): keep it while the
+                        // instance meets the constraints without it.
+                        if !self.services[s].placement.still_met_with_own_task(&self.cluster, group, i) {
+                            if let Some(t) = live {
+                                self.stop_task(t, StopReason::DaemonConstraint);
+                            }
+                        } else if live.is_some() {
+                            desired += 1;
+                        }
+                        continue;
+                    }
+                    if self.services[s].placement.first_unmet(&self.cluster, group, i).is_some() {
+                        continue;
+                    }
+                    desired += 1;
+                    match placement::check_instance(
+                        &self.cluster,
+                        &mut self.services[s].placement,
+                        group,
+                        &self.requirements[td],
+                        i,
+                    ) {
+                        Ok(()) => self.launch_task(s, i),
+                        Err(f) => {
+                            unplaced += 1;
+                            failure.get_or_insert(f);
+                        }
+                    }
+                }
+                InstanceStatus::Draining => {
+                    if let Some(t) = live {
+                        let others = self.cluster.instances[i].tasks.iter().any(|&x| self.tasks[x].service != s);
+                        if !others {
+                            self.stop_task(t, StopReason::InstanceDraining);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.services[s].desired_count = desired;
+        self.services[s].unplaced = unplaced;
+        match failure {
+            Some(f) => {
+                self.services[s].placement_failures += u64::from(unplaced);
+                self.report_placement_failure(s, &f);
+            }
+            None => self.services[s].last_failure_event = None,
+        }
+        self.check_steady_state(s);
+    }
+
+    /// "service X has reached a steady state." when every desired task runs and is healthy, with
+    /// nothing pending, stopping or waiting to be replaced.
+    pub(super) fn check_steady_state(&mut self, s: usize) {
+        let c = self.counts(s);
+        let svc = &self.services[s];
+        let steady = c.keep == svc.desired_count
+            && c.keep_healthy == c.keep
+            && c.replace == 0
+            && c.stopping == 0
+            && svc.unplaced == 0;
+        if steady && !svc.steady {
+            let detail = format!("service {} has reached a steady state.", svc.name);
+            self.record(EventKind::SteadyState, Some(s), None, None, detail);
+        }
+        self.services[s].steady = steady;
+    }
+}

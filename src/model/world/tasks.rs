@@ -1,0 +1,179 @@
+//! Task lifecycle: placement onto an instance, PROVISIONING, PENDING, RUNNING, stopping.
+
+use super::*;
+
+impl World<'_> {
+    /// Places a new task of service `s` on instance `i`: reserves its resources and ports, then
+    /// starts PROVISIONING.
+    pub(super) fn launch_task(&mut self, s: usize, i: usize) {
+        let now = self.now();
+        let td = self.services[s].task_definition;
+        let req = &self.requirements[td];
+        let t = self.tasks.len();
+        let number = self.services[s].next_task_number;
+        self.services[s].next_task_number += 1;
+        let inst = &mut self.cluster.instances[i];
+        inst.reserved_cpu += req.cpu;
+        inst.reserved_memory += req.memory;
+        if req.needs_eni {
+            inst.enis_in_use += 1;
+        }
+        let mut host_ports = Vec::with_capacity(req.static_host_ports.len() + usize::from(req.dynamic_host_ports));
+        for &p in &req.static_host_ports {
+            inst.take_port(p);
+            host_ports.push(p);
+        }
+        inst.static_ports_in_use += req.static_host_ports.len();
+        for _ in 0..req.dynamic_host_ports {
+            if let Some(p) = inst.allocate_dynamic_port() {
+                host_ports.push(p);
+            }
+        }
+        inst.tasks.push(t);
+        let needs_eni = req.needs_eni;
+        let static_ports = req.static_host_ports.len();
+        self.tasks.push(Task {
+            id: format!("{}-{number}", self.services[s].name),
+            service: s,
+            task_definition: td,
+            instance: i,
+            status: TaskStatus::Provisioning,
+            desired_running: true,
+            created_at: now,
+            started_at: None,
+            healthy_at: None,
+            stopped_at: None,
+            stop_reason: None,
+            host_ports,
+            static_ports,
+            timer: Default::default(),
+        });
+        let group = self.services[s].group;
+        self.cluster.add_group_task(group, i);
+        self.services[s].tasks.push(t);
+        self.services[s].tasks_started += 1;
+        let ports = &self.tasks[t].host_ports;
+        let port_text = if ports.is_empty() {
+            String::new()
+        } else {
+            format!(", host ports {}", ports.iter().map(u16::to_string).collect::<Vec<_>>().join(" "))
+        };
+        let detail = format!(
+            "{} placed on {} ({}){port_text}",
+            self.scenario.task_definitions[td].arn_name(),
+            self.cluster.instances[i].id,
+            self.cluster.availability_zone_of(i)
+        );
+        self.record(EventKind::TaskPlaced, Some(s), Some(t), Some(i), detail);
+        if self.dynamic_constraints {
+            self.capacity_epoch += 1;
+        }
+        if needs_eni {
+            let delay = self.scenario.eni_attach_time.sample_duration(&mut self.rng.launch);
+            let generation = self.tasks[t].timer.arm();
+            self.queue.schedule_in(delay, Event::TaskProvisioned { task: t as u32, generation });
+        } else {
+            self.begin_pending(t);
+        }
+    }
+
+    /// PENDING: the agent pulls every container's image and starts the containers. Pulls run in
+    /// parallel; the task is RUNNING when its slowest container is.
+    pub(super) fn begin_pending(&mut self, t: usize) {
+        self.tasks[t].status = TaskStatus::Pending;
+        let td = &self.scenario.task_definitions[self.tasks[t].task_definition];
+        let inst = &self.cluster.instances[self.tasks[t].instance];
+        let mut ready = 0;
+        for c in &td.containers {
+            let image = &self.scenario.images[c.image];
+            let cached = inst.cached_images.contains(&c.image);
+            let pull = image.pull_duration(cached, &mut self.rng.pull);
+            let start = image.start_time.sample_duration(&mut self.rng.pull);
+            ready = ready.max(pull + start);
+        }
+        let generation = self.tasks[t].timer.arm();
+        self.queue.schedule_in(ready, Event::TaskStarted { task: t as u32, generation });
+    }
+
+    pub(super) fn task_started(&mut self, t: usize) {
+        let now = self.now();
+        let task = &mut self.tasks[t];
+        task.status = TaskStatus::Running;
+        task.started_at = Some(now);
+        let (i, td) = (task.instance, task.task_definition);
+        let wait = now - task.created_at;
+        for c in &self.scenario.task_definitions[td].containers {
+            let cached = &mut self.cluster.instances[i].cached_images;
+            if !cached.contains(&c.image) {
+                cached.push(c.image);
+            }
+        }
+        let s = self.tasks[t].service;
+        self.record(
+            EventKind::TaskRunning,
+            Some(s),
+            Some(t),
+            Some(i),
+            format!("RUNNING {} after placement", format_seconds(wait)),
+        );
+        let generation = self.tasks[t].timer.arm();
+        self.queue.schedule_in(HEALTHY_AFTER_RUNNING, Event::TaskHealthy { task: t as u32, generation });
+    }
+
+    /// Asks a task to stop. Before RUNNING there are no containers to signal and it stops at
+    /// once; a RUNNING task gets SIGTERM and stops when its containers exit, or at `stopTimeout`
+    /// when they do not (SIGKILL).
+    pub(super) fn stop_task(&mut self, t: usize, reason: StopReason) {
+        if !self.tasks[t].desired_running {
+            return;
+        }
+        self.tasks[t].desired_running = false;
+        self.tasks[t].stop_reason = Some(reason);
+        if self.tasks[t].status < TaskStatus::Running {
+            self.finish_stop(t);
+            return;
+        }
+        self.tasks[t].status = TaskStatus::Stopping;
+        let td = self.tasks[t].task_definition;
+        let stop_timeout = self.scenario.task_definitions[td].stop_timeout;
+        let exit = self.scenario.shutdown_times[td].sample_duration(&mut self.rng.stop).min(stop_timeout);
+        let (s, i) = (self.tasks[t].service, self.tasks[t].instance);
+        self.record(EventKind::TaskStopping, Some(s), Some(t), Some(i), reason.text().to_string());
+        let generation = self.tasks[t].timer.arm();
+        self.queue.schedule_in(exit, Event::TaskStopped { task: t as u32, generation });
+        self.request_schedule();
+    }
+
+    /// STOPPED: the task's resources and ports go back to its instance.
+    pub(super) fn finish_stop(&mut self, t: usize) {
+        let now = self.now();
+        let task = &mut self.tasks[t];
+        task.status = TaskStatus::Stopped;
+        task.stopped_at = Some(now);
+        task.timer.cancel();
+        let (s, i, td) = (task.service, task.instance, task.task_definition);
+        let reason = task.stop_reason.map_or("", |r| r.text());
+        let req = &self.requirements[td];
+        let inst = &mut self.cluster.instances[i];
+        inst.reserved_cpu -= req.cpu;
+        inst.reserved_memory -= req.memory;
+        if req.needs_eni {
+            inst.enis_in_use -= 1;
+        }
+        for &p in &self.tasks[t].host_ports {
+            inst.release_port(p);
+        }
+        inst.static_ports_in_use -= self.tasks[t].static_ports;
+        inst.tasks.retain(|&x| x != t);
+        let drained = inst.status == InstanceStatus::Draining && inst.tasks.is_empty();
+        let group = self.services[s].group;
+        self.cluster.remove_group_task(group, i);
+        self.services[s].tasks.retain(|&x| x != t);
+        self.services[s].tasks_stopped += 1;
+        self.record(EventKind::TaskStopped, Some(s), Some(t), Some(i), reason.to_string());
+        if drained {
+            self.record_drained(i);
+        }
+        self.capacity_grew();
+    }
+}
