@@ -51,6 +51,17 @@ impl DeploymentConfiguration {
 /// reaches RUNNING (ECS-DG:service_definition_parameters.md, `minimumHealthyPercent`).
 pub const HEALTHY_AFTER_RUNNING: SimTime = 40 * SECOND;
 
+/// The load balancer a service registers its tasks with: a target group, and the container and
+/// port of the task definition that receive the traffic (`loadBalancers` in CreateService).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoadBalancerAttachment {
+    /// Index into the scenario's target groups.
+    pub target_group: usize,
+    /// Index of the container in the task definition.
+    pub container: usize,
+    pub container_port: u16,
+}
+
 /// A service as created: its task definition, size, placement and deployment limits.
 #[derive(Clone, Debug)]
 pub struct ServiceDefinition {
@@ -62,6 +73,10 @@ pub struct ServiceDefinition {
     pub placement_strategies: Vec<PlacementStrategy>,
     pub placement_constraints: Vec<PlacementConstraint>,
     pub deployment_configuration: DeploymentConfiguration,
+    pub load_balancer: Option<LoadBalancerAttachment>,
+    /// `healthCheckGracePeriodSeconds`: after a task reaches RUNNING, unhealthy load balancer
+    /// checks are ignored this long. Default 0 (ECS-DG:service_definition_parameters.md).
+    pub health_check_grace_period: SimTime,
 }
 
 /// What the scheduler sees of a service's tasks when it decides.

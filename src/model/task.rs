@@ -3,9 +3,9 @@
 
 use crate::engine::{SimTime, Timer};
 
-/// `lastStatus` of a task. ECS also has ACTIVATING, DEACTIVATING and DEPROVISIONING; they
-/// matter only with load balancers, Cloud Map or awsvpc teardown, so the model folds them into
-/// the neighbouring states (README, "What the model simplifies").
+/// `lastStatus` of a task. ECS also has ACTIVATING and DEPROVISIONING (Cloud Map and multiple
+/// target groups, awsvpc teardown); the model folds them into the neighbouring states (README,
+/// "What the model simplifies").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum TaskStatus {
     /// Placed; ECS prepares what the task needs before launch (the ENI under awsvpc).
@@ -13,6 +13,9 @@ pub enum TaskStatus {
     /// The agent pulls images and starts containers.
     Pending,
     Running,
+    /// Deregistering from its load balancer: the target drains for the deregistration delay
+    /// before the containers are signalled (ECS-DG:task-lifecycle.md).
+    Deactivating,
     /// SIGTERM sent; the containers have up to `stopTimeout` to exit.
     Stopping,
     Stopped,
@@ -24,6 +27,7 @@ impl TaskStatus {
             TaskStatus::Provisioning => "PROVISIONING",
             TaskStatus::Pending => "PENDING",
             TaskStatus::Running => "RUNNING",
+            TaskStatus::Deactivating => "DEACTIVATING",
             TaskStatus::Stopping => "STOPPING",
             TaskStatus::Stopped => "STOPPED",
         }
@@ -43,6 +47,8 @@ pub enum StopReason {
     DaemonConstraint,
     /// Its EC2 instance was terminated under it.
     InstanceTerminated,
+    /// Its target failed the load balancer's health checks.
+    FailedElbHealthChecks,
 }
 
 impl StopReason {
@@ -55,11 +61,12 @@ impl StopReason {
                 "Container instance no longer meets the placement constraints of the daemon service"
             }
             StopReason::InstanceTerminated => "Host EC2 (instance terminated) stopped/terminated",
+            StopReason::FailedElbHealthChecks => "Task failed ELB health checks",
         }
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Task {
     pub id: String,
     pub service: usize,
@@ -77,7 +84,31 @@ pub struct Task {
     /// Host ports the task holds: its static ones then the dynamically assigned ones.
     pub host_ports: Vec<u16>,
     pub static_ports: usize,
+    /// The lifecycle timer: image pull, start, health grace, deregistration, stop.
     pub timer: Timer,
+    /// Serving requests from a load balancer, while the task is in a target group.
+    pub serving: Option<Box<Serving>>,
+}
+
+/// A task's request-serving state (only for tasks of services behind a load balancer).
+#[derive(Debug)]
+pub struct Serving {
+    pub server: crate::engine::processor_sharing::ProcessorSharing,
+    /// The host port (bridge) or container port (host, awsvpc) the target group sends to.
+    pub port: u16,
+    /// When the application answers requests and health checks.
+    pub ready_at: SimTime,
+    /// Whether the targets' security group admits the load balancer on `port`.
+    pub reachable: bool,
+    /// The completion event scheduled for the server, if any.
+    pub completion_at: Option<SimTime>,
+    pub completion_timer: Timer,
+    pub health_timer: Timer,
+    pub in_flight: u32,
+    /// CPU-ms of work already counted into the service's busy time.
+    pub work_accounted: f64,
+    /// The vCPUs the task's reservation stands for, the denominator of its CPU utilization.
+    pub reserved_vcpu: f64,
 }
 
 impl Task {

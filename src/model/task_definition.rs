@@ -54,6 +54,24 @@ impl ContainerDefinition {
     }
 }
 
+/// How the application inside a task serves requests: an ecsim extension of the task definition,
+/// since AWS knows nothing of it but a simulation of load must.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppProfile {
+    /// Requests served at once; more wait in a FIFO queue. `u32::MAX`: no limit.
+    pub max_concurrency: u32,
+    /// Requests that may wait; past it the app answers 503. `u32::MAX`: no limit.
+    pub queue_limit: u32,
+    /// From RUNNING until the app answers health checks and requests, ms.
+    pub ready_time: crate::engine::Distribution,
+    /// Memory the app uses when idle, MiB.
+    pub memory_baseline: u32,
+    /// The most CPU one request can use at a time, vCPUs (a single-threaded handler: 1).
+    pub request_cpu_cap: f64,
+    /// Whether the app answers its health checks (false: a broken build).
+    pub healthy: bool,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskDefinition {
     pub family: String,
@@ -67,6 +85,7 @@ pub struct TaskDefinition {
     /// Time between SIGTERM and SIGKILL. The agent's `ECS_CONTAINER_STOP_TIMEOUT` default is
     /// 30 s on EC2 (ECS-DG:task_definition_parameters.md `stopTimeout`; AGENT).
     pub stop_timeout: SimTime,
+    pub app: AppProfile,
 }
 
 /// The default `stopTimeout` on EC2.
@@ -166,6 +185,14 @@ mod tests {
             memory,
             containers,
             stop_timeout: DEFAULT_STOP_TIMEOUT,
+            app: AppProfile {
+                max_concurrency: u32::MAX,
+                queue_limit: u32::MAX,
+                ready_time: crate::engine::Distribution::Fixed(0.0),
+                memory_baseline: 0,
+                request_cpu_cap: 1.0,
+                healthy: true,
+            },
         }
     }
 

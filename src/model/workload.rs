@@ -907,6 +907,29 @@ impl<'a> Iterator for Fields<'a> {
     }
 }
 
+/// A stream of HTTP requests sent through the load balancer to a target group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Workload {
+    pub name: String,
+    /// Index into the scenario's target groups.
+    pub target_group: usize,
+    pub arrivals: ArrivalProcess,
+    /// CPU time one request costs on one vCPU, ms.
+    pub service_time: crate::engine::Distribution,
+    /// Memory a request holds while in flight, MiB.
+    pub memory_per_request: f64,
+    /// The ALB idle timeout: a request unanswered this long gets a 504.
+    pub timeout: SimTime,
+}
+
+/// A latency objective: the given percentile of each minute's response times at or below the
+/// threshold.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LatencySlo {
+    pub percentile: f64,
+    pub threshold: SimTime,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

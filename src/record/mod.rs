@@ -34,6 +34,16 @@ pub enum EventKind {
     DesiredCountChanged,
     /// The deployment configuration allows neither a start nor a stop.
     DeploymentBlocked,
+    /// A task's port was registered as a target of its load balancer.
+    TargetRegistered,
+    /// The target passed `healthy_threshold` health checks in a row.
+    TargetHealthy,
+    /// The target failed `unhealthy_threshold` health checks in a row.
+    TargetUnhealthy,
+    /// The target is deregistering: no new requests, in-flight ones finish.
+    TargetDraining,
+    /// The deregistration delay is over; the target left the group.
+    TargetDeregistered,
 }
 
 impl EventKind {
@@ -53,10 +63,15 @@ impl EventKind {
             EventKind::SteadyState => "steady_state",
             EventKind::DesiredCountChanged => "desired_count_changed",
             EventKind::DeploymentBlocked => "deployment_blocked",
+            EventKind::TargetRegistered => "target_registered",
+            EventKind::TargetHealthy => "target_healthy",
+            EventKind::TargetUnhealthy => "target_unhealthy",
+            EventKind::TargetDraining => "target_draining",
+            EventKind::TargetDeregistered => "target_deregistered",
         }
     }
 
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 19] = [
         EventKind::InstanceLaunched,
         EventKind::InstanceRegistered,
         EventKind::InstanceDraining,
@@ -71,6 +86,11 @@ impl EventKind {
         EventKind::SteadyState,
         EventKind::DesiredCountChanged,
         EventKind::DeploymentBlocked,
+        EventKind::TargetRegistered,
+        EventKind::TargetHealthy,
+        EventKind::TargetUnhealthy,
+        EventKind::TargetDraining,
+        EventKind::TargetDeregistered,
     ];
 }
 
@@ -110,6 +130,22 @@ pub struct ServiceSample {
     pub cpu_reserved_pct: f64,
     /// The service's reserved memory as a share of the cluster's registered memory, %.
     pub mem_reserved_pct: f64,
+    /// Requests that arrived for the service during the minute.
+    pub requests: u64,
+    /// Responses with a 5xx status during the minute (502, 503, 504).
+    pub errors_5xx: u64,
+    /// Response-time percentiles of the minute's successful responses, ms (0 without any).
+    pub p50_ms: u64,
+    pub p95_ms: u64,
+    pub p99_ms: u64,
+    /// Targets in the `healthy` state at the end of the minute.
+    pub healthy_targets: u32,
+    /// CPU busy serving requests over the CPU the running tasks reserve, % (ECS's service
+    /// `CPUUtilization`; above 100 when tasks use idle instance CPU beyond their reservation).
+    pub cpu_util_pct: f64,
+    /// Memory in use (the app's baseline plus in-flight requests) over the memory the running
+    /// tasks reserve, % (ECS's `MemoryUtilization`).
+    pub mem_util_pct: f64,
 }
 
 /// One row of `summary.csv`: a service at the end of the run and over it.
@@ -132,20 +168,41 @@ pub struct ServiceSummary {
     pub mem_reserved_pct: f64,
     /// Sum of `pending` over the minutes: task-minutes spent waiting.
     pub pending_task_minutes: u64,
+    pub requests: u64,
+    pub errors_5xx: u64,
+    /// `errors_5xx / requests`.
+    pub error_rate: f64,
+    /// Response-time percentiles over the run's successful responses, ms.
+    pub p50_ms: u64,
+    pub p95_ms: u64,
+    pub p99_ms: u64,
+    /// Mean time a request waited in its task's queue before service began, ms.
+    pub mean_wait_ms: f64,
+    /// Mean response time of successful responses, ms.
+    pub mean_response_ms: f64,
+    /// Share of the minutes whose latency met the scenario's SLO, % (100 without an SLO).
+    pub slo_met_pct: f64,
+    /// CPU and memory utilization over the whole run, % (as in `timeseries.csv`).
+    pub cpu_util_pct: f64,
+    pub mem_util_pct: f64,
+    /// Targets in the `healthy` state at the end.
+    pub healthy_targets: u32,
 }
 
-/// A number in an output column: counts print as integers, shares with three decimals.
+/// A number in an output column: counts print as integers, shares with three decimals,
+/// fractions (such as an error rate) with six.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Value {
     Count(u64),
     Share(f64),
+    Fraction(f64),
 }
 
 impl Value {
     pub fn as_f64(self) -> f64 {
         match self {
             Value::Count(n) => n as f64,
-            Value::Share(x) => x,
+            Value::Share(x) | Value::Fraction(x) => x,
         }
     }
 }
@@ -155,13 +212,45 @@ impl std::fmt::Display for Value {
         match self {
             Value::Count(n) => write!(f, "{n}"),
             Value::Share(x) => write!(f, "{x:.3}"),
+            Value::Fraction(x) => write!(f, "{x:.6}"),
         }
+    }
+}
+
+/// Response times of one service over a minute or a run, in whole milliseconds: a streaming
+/// HDR histogram (3 significant digits), never a list of requests.
+#[derive(Clone, Debug)]
+pub struct LatencyHistogram(hdrhistogram::Histogram<u64>);
+
+impl Default for LatencyHistogram {
+    fn default() -> Self {
+        // 3 significant digits with auto-resize cannot fail to build.
+        LatencyHistogram(hdrhistogram::Histogram::new(3).unwrap_or_else(|_| unreachable!()))
+    }
+}
+
+impl LatencyHistogram {
+    pub fn record(&mut self, ms: u64) {
+        let _ = self.0.record(ms);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.0.len()
+    }
+
+    /// The value at a percentile (0–100), 0 when empty.
+    pub fn percentile(&self, p: f64) -> u64 {
+        if self.0.is_empty() { 0 } else { self.0.value_at_quantile(p / 100.0) }
+    }
+
+    pub fn reset(&mut self) {
+        self.0.reset();
     }
 }
 
 impl ServiceSample {
     /// The numeric columns of `timeseries.csv`, after `time_s` and `service`, in order.
-    pub const COLUMNS: [&'static str; 9] = [
+    pub const COLUMNS: [&'static str; 18] = [
         "desired",
         "running",
         "pending",
@@ -171,6 +260,15 @@ impl ServiceSample {
         "instances",
         "cpu_reserved_pct",
         "mem_reserved_pct",
+        "requests",
+        "rps",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "errors_5xx",
+        "healthy_targets",
+        "cpu_util_pct",
+        "mem_util_pct",
     ];
 
     pub fn column(&self, name: &str) -> Option<Value> {
@@ -186,6 +284,15 @@ impl ServiceSample {
             "instances" => c(self.instances),
             "cpu_reserved_pct" => Some(Value::Share(self.cpu_reserved_pct)),
             "mem_reserved_pct" => Some(Value::Share(self.mem_reserved_pct)),
+            "requests" => Some(Value::Count(self.requests)),
+            "rps" => Some(Value::Share(self.requests as f64 / 60.0)),
+            "p50_ms" => Some(Value::Count(self.p50_ms)),
+            "p95_ms" => Some(Value::Count(self.p95_ms)),
+            "p99_ms" => Some(Value::Count(self.p99_ms)),
+            "errors_5xx" => Some(Value::Count(self.errors_5xx)),
+            "healthy_targets" => c(self.healthy_targets),
+            "cpu_util_pct" => Some(Value::Share(self.cpu_util_pct)),
+            "mem_util_pct" => Some(Value::Share(self.mem_util_pct)),
             _ => None,
         }
     }
@@ -193,7 +300,7 @@ impl ServiceSample {
 
 impl ServiceSummary {
     /// The numeric columns of `summary.csv`, after `service` and `scheduling_strategy`, in order.
-    pub const COLUMNS: [&'static str; 12] = [
+    pub const COLUMNS: [&'static str; 24] = [
         "desired",
         "running",
         "pending",
@@ -206,6 +313,18 @@ impl ServiceSummary {
         "cpu_reserved_pct",
         "mem_reserved_pct",
         "pending_task_minutes",
+        "requests",
+        "errors_5xx",
+        "error_rate",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "mean_wait_ms",
+        "mean_response_ms",
+        "slo_met_pct",
+        "cpu_util_pct",
+        "mem_util_pct",
+        "healthy_targets",
     ];
 
     pub fn column(&self, name: &str) -> Option<Value> {
@@ -223,6 +342,18 @@ impl ServiceSummary {
             "cpu_reserved_pct" => Some(Value::Share(self.cpu_reserved_pct)),
             "mem_reserved_pct" => Some(Value::Share(self.mem_reserved_pct)),
             "pending_task_minutes" => Some(Value::Count(self.pending_task_minutes)),
+            "requests" => Some(Value::Count(self.requests)),
+            "errors_5xx" => Some(Value::Count(self.errors_5xx)),
+            "error_rate" => Some(Value::Fraction(self.error_rate)),
+            "p50_ms" => Some(Value::Count(self.p50_ms)),
+            "p95_ms" => Some(Value::Count(self.p95_ms)),
+            "p99_ms" => Some(Value::Count(self.p99_ms)),
+            "mean_wait_ms" => Some(Value::Share(self.mean_wait_ms)),
+            "mean_response_ms" => Some(Value::Share(self.mean_response_ms)),
+            "slo_met_pct" => Some(Value::Share(self.slo_met_pct)),
+            "cpu_util_pct" => Some(Value::Share(self.cpu_util_pct)),
+            "mem_util_pct" => Some(Value::Share(self.mem_util_pct)),
+            "healthy_targets" => c(self.healthy_targets),
             _ => None,
         }
     }

@@ -16,6 +16,8 @@ pub use error::{Diagnostic, Location, ScenarioError};
 
 use crate::engine::{Distribution, SimTime};
 use crate::expect::Expectation;
+use crate::model::alb::TargetGroupSpec;
+use crate::model::workload::{LatencySlo, Workload};
 use crate::model::{
     action::ScheduledAction, asg::AutoScalingGroup, ec2::InstanceType, image::Image, service::ServiceDefinition,
     task_definition::TaskDefinition,
@@ -43,6 +45,11 @@ pub struct Scenario {
     /// Per task definition: how long the containers take to exit after SIGTERM, ms.
     pub shutdown_times: Vec<Distribution>,
     pub services: Vec<ServiceDefinition>,
+    pub target_groups: Vec<TargetGroupSpec>,
+    pub workloads: Vec<Workload>,
+    /// Ports (inclusive ranges) the targets' security group admits from the ALB; `None`: all.
+    pub alb_ingress: Option<Vec<(u16, u16)>>,
+    pub slo: Option<LatencySlo>,
     pub actions: Vec<ScheduledAction>,
     /// The `[[expect]]` tables, checked by `ecsim check`.
     pub expectations: Vec<Expectation>,

@@ -113,6 +113,11 @@ pub struct RawScenario {
     #[serde(default)]
     pub services: IndexMap<String, RawService>,
     #[serde(default)]
+    pub target_groups: IndexMap<String, RawTargetGroup>,
+    #[serde(default)]
+    pub workloads: IndexMap<String, RawWorkload>,
+    pub slo: Option<RawSlo>,
+    #[serde(default)]
     pub actions: Vec<RawAction>,
     #[serde(default)]
     pub expect: Vec<RawExpect>,
@@ -163,8 +168,20 @@ pub struct RawCluster {
     pub name: Option<String>,
     pub availability_zones: Vec<String>,
     pub eni_attach_time: Option<RawDistribution>,
+    pub security_group: Option<RawSecurityGroup>,
     #[serde(default)]
     pub auto_scaling_groups: Vec<RawAutoScalingGroup>,
+}
+
+/// The instances' (or awsvpc tasks') security group, as far as the load balancer cares: which
+/// ports it admits from the ALB. Without this table every port is open to the ALB.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSecurityGroup {
+    #[serde(default)]
+    pub alb_ingress_ports: Vec<u16>,
+    #[serde(default)]
+    pub alb_ingress_ranges: Vec<[u16; 2]>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -210,8 +227,22 @@ pub struct RawTaskDefinition {
     pub memory: Option<u32>,
     pub stop_timeout: Option<RawDuration>,
     pub shutdown_time: Option<RawDistribution>,
+    pub app: Option<RawApp>,
     #[serde(default)]
     pub containers: Vec<RawContainer>,
+}
+
+/// How the application inside the task serves requests (an ecsim extension of the task
+/// definition).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApp {
+    pub max_concurrency: Option<u32>,
+    pub queue_limit: Option<u32>,
+    pub ready_time: Option<RawDistribution>,
+    pub memory_baseline: Option<u32>,
+    pub request_cpu_cap: Option<f64>,
+    pub healthy: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -261,6 +292,110 @@ pub struct RawService {
     #[serde(default)]
     pub placement_constraints: Vec<RawPlacementConstraint>,
     pub deployment_configuration: Option<RawDeploymentConfiguration>,
+    pub load_balancer: Option<RawLoadBalancer>,
+    pub health_check_grace_period: Option<RawDuration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLoadBalancer {
+    pub target_group: String,
+    pub container_name: String,
+    pub container_port: u16,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTargetGroup {
+    pub health_check: Option<RawHealthCheck>,
+    pub deregistration_delay: Option<RawDuration>,
+    pub algorithm: Option<RawAlgorithm>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHealthCheck {
+    pub interval: Option<RawDuration>,
+    pub timeout: Option<RawDuration>,
+    pub healthy_threshold: Option<u32>,
+    pub unhealthy_threshold: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawAlgorithm {
+    RoundRobin,
+    LeastOutstandingRequests,
+    Random,
+}
+
+/// Requests arriving at a target group through the load balancer.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    pub target_group: String,
+    pub arrivals: RawArrivals,
+    pub service_time: RawDistribution,
+    pub memory_per_request: Option<f64>,
+    pub timeout: Option<RawDuration>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RawProcess {
+    Constant,
+    Poisson,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RawPattern {
+    Constant,
+    Diurnal,
+    Step,
+    Spike,
+    Piecewise,
+    Trace,
+}
+
+/// An arrival process: `process` (Poisson by default) at a rate given by `pattern` and the keys
+/// that pattern takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawArrivals {
+    pub process: Option<RawProcess>,
+    pub pattern: Option<RawPattern>,
+    pub rate: Option<f64>,
+    pub mean: Option<f64>,
+    pub amplitude: Option<f64>,
+    pub period: Option<RawDuration>,
+    pub phase: Option<RawDuration>,
+    pub initial: Option<f64>,
+    pub changes: Option<Vec<RawRatePoint>>,
+    pub base: Option<f64>,
+    pub at: Option<RawDuration>,
+    pub height: Option<f64>,
+    pub length: Option<RawDuration>,
+    pub points: Option<Vec<RawRatePoint>>,
+    pub file: Option<String>,
+    pub scale: Option<f64>,
+    #[serde(rename = "loop")]
+    pub looped: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRatePoint {
+    pub at: RawDuration,
+    pub rate: f64,
+}
+
+/// The latency objective minutes are judged against.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlo {
+    pub latency_percentile: f64,
+    pub latency_threshold: RawDuration,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

@@ -14,15 +14,18 @@ use super::{FORMAT_VERSION, Scenario};
 use crate::engine::{Distribution, HOUR, SECOND, SimTime};
 use crate::expect::{Agg, Check, Expectation, Op, Window};
 use crate::model::action::{Action, ScheduledAction};
+use crate::model::alb::{Algorithm, DEFAULT_DEREGISTRATION_DELAY, DEFAULT_IDLE_TIMEOUT, HealthCheck, TargetGroupSpec};
 use crate::model::asg::{AutoScalingGroup, default_agent_registration_time, default_boot_time};
 use crate::model::cluster_query::Expression;
 use crate::model::ec2::{CpuArchitecture, DEFAULT_DYNAMIC_HOST_PORT_RANGE, InstanceType, builtin_instance_types};
 use crate::model::image::Image;
 use crate::model::placement::{BinpackField, PlacementConstraint, PlacementStrategy, SpreadField};
+use crate::model::service::LoadBalancerAttachment;
 use crate::model::service::{DeploymentConfiguration, SchedulingStrategy, ServiceDefinition};
 use crate::model::task_definition::{
-    ContainerDefinition, DEFAULT_STOP_TIMEOUT, NetworkMode, PortMapping, TaskDefinition,
+    AppProfile, ContainerDefinition, DEFAULT_STOP_TIMEOUT, NetworkMode, PortMapping, TaskDefinition,
 };
+use crate::model::workload::{ArrivalProcess, LatencySlo, RatePattern, TraceData, Workload, parse_trace_csv};
 use crate::record::{EventKind, ServiceSample, ServiceSummary};
 
 /// The longest run a scenario may ask for: a year of simulated time.
@@ -219,11 +222,85 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
     }
     let td_keys: Vec<&str> = raw.task_definitions.keys().map(String::as_str).collect();
 
-    let mut services = Vec::new();
+    let target_groups = target_groups(&cx, &raw.target_groups)?;
+    let tg_keys: Vec<&str> = raw.target_groups.keys().map(String::as_str).collect();
+    let mut services: Vec<ServiceDefinition> = Vec::new();
     for (name, svc) in &raw.services {
         let path = top.key("services").key(name);
-        services.push(service(&cx, &path, name, svc, &td_keys)?);
+        let mut def = service(&cx, &path, name, svc, &td_keys)?;
+        if let Some(lb) = &svc.load_balancer {
+            let lpath = path.key("load_balancer");
+            let attachment = load_balancer(&cx, &lpath, lb, &tg_keys, &task_definitions[def.task_definition])?;
+            if let Some(other) =
+                services.iter().find(|o| o.load_balancer.is_some_and(|l| l.target_group == attachment.target_group))
+            {
+                return Err(cx.err(
+                    &lpath.key("target_group"),
+                    format!(
+                        "target group `{}` already serves service `{}`; give each service its own",
+                        lb.target_group, other.name
+                    ),
+                ));
+            }
+            def.load_balancer = Some(attachment);
+        }
+        def.health_check_grace_period = match (svc.health_check_grace_period, &svc.load_balancer) {
+            (Some(_), None) => {
+                return Err(cx.err(
+                    &path.key("health_check_grace_period"),
+                    "a health check grace period applies only to a service with a load_balancer",
+                ));
+            }
+            (Some(d), Some(_)) => d.0,
+            (None, _) => 0,
+        };
+        services.push(def);
     }
+    let base_dir = std::path::Path::new(&source.name).parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    let mut workloads = Vec::new();
+    for (name, w) in &raw.workloads {
+        let path = top.key("workloads").key(name);
+        let spec = workload(&cx, &path, name, w, &tg_keys, &base_dir)?;
+        if !services.iter().any(|s| s.load_balancer.is_some_and(|lb| lb.target_group == spec.target_group)) {
+            return Err(cx.err(
+                &path.key("target_group"),
+                format!(
+                    "target group `{}` serves no service: attach it with load_balancer = {{ target_group = \"{}\", ... }} in a service",
+                    w.target_group, w.target_group
+                ),
+            ));
+        }
+        workloads.push(spec);
+    }
+    let alb_ingress = match &raw.cluster.security_group {
+        None => None,
+        Some(sg) => {
+            let spath = cluster_path.key("security_group");
+            let mut ranges: Vec<(u16, u16)> = sg.alb_ingress_ports.iter().map(|&p| (p, p)).collect();
+            for (i, [lo, hi]) in sg.alb_ingress_ranges.iter().copied().enumerate() {
+                if lo > hi {
+                    return Err(cx.err(
+                        &spath.key("alb_ingress_ranges").index(i),
+                        "write a range as [low, high] with low ≤ high",
+                    ));
+                }
+                ranges.push((lo, hi));
+            }
+            Some(ranges)
+        }
+    };
+    let slo = match &raw.slo {
+        None => None,
+        Some(slo) => {
+            if !(slo.latency_percentile > 0.0 && slo.latency_percentile <= 100.0) {
+                return Err(cx.err(
+                    &top.key("slo").key("latency_percentile"),
+                    "a percentile is above 0 and at most 100, e.g. 99",
+                ));
+            }
+            Some(LatencySlo { percentile: slo.latency_percentile, threshold: slo.latency_threshold.0 })
+        }
+    };
     let service_names: Vec<&str> = raw.services.keys().map(String::as_str).collect();
 
     let instance_ids: Vec<String> =
@@ -254,6 +331,10 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
         task_definitions,
         shutdown_times,
         services,
+        target_groups,
+        workloads,
+        alb_ingress,
+        slo,
         actions,
         expectations,
     })
@@ -545,7 +626,9 @@ fn task_definition(
             format!("the containers reserve {container_memory} MiB, more than the task's {mem}"),
         ));
     }
+    let app = app_profile(cx, &path.key("app"), td.app.as_ref(), td.memory.unwrap_or(container_memory))?;
     let def = TaskDefinition {
+        app,
         family: td.family.clone().unwrap_or_else(|| key.to_string()),
         revision: td.revision.unwrap_or(1),
         network_mode,
@@ -654,6 +737,8 @@ fn service(
         placement_strategies,
         placement_constraints,
         deployment_configuration,
+        load_balancer: None,
+        health_check_grace_period: 0,
     })
 }
 
@@ -915,4 +1000,286 @@ fn expectation(
         _ => return Err(cx.err(path, "an expectation names exactly one of `metric`, `summary` or `event`")),
     };
     Ok(Expectation { why: e.why.trim().to_string(), check })
+}
+
+/// The app's defaults: no concurrency or queue limit (pure processor sharing), ready 2–8 s after
+/// RUNNING [assume], half its reserved memory in use when idle [assume], one vCPU per request.
+fn app_profile(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    raw: Option<&RawApp>,
+    reserved_memory: u32,
+) -> Result<AppProfile, ScenarioError> {
+    let default_ready = || Distribution::Uniform { min: (2 * SECOND) as f64, max: (8 * SECOND) as f64 };
+    let Some(a) = raw else {
+        return Ok(AppProfile {
+            max_concurrency: u32::MAX,
+            queue_limit: u32::MAX,
+            ready_time: default_ready(),
+            memory_baseline: reserved_memory / 2,
+            request_cpu_cap: 1.0,
+            healthy: true,
+        });
+    };
+    if a.max_concurrency == Some(0) {
+        return Err(cx.err(
+            &path.key("max_concurrency"),
+            "an app that serves 0 requests at once serves nothing: leave it out for no limit",
+        ));
+    }
+    let request_cpu_cap = a.request_cpu_cap.unwrap_or(1.0);
+    if !(request_cpu_cap.is_finite() && request_cpu_cap > 0.0) {
+        return Err(
+            cx.err(&path.key("request_cpu_cap"), "the CPU one request may use is a positive number of vCPUs, e.g. 1.0")
+        );
+    }
+    Ok(AppProfile {
+        max_concurrency: a.max_concurrency.unwrap_or(u32::MAX),
+        queue_limit: a.queue_limit.unwrap_or(u32::MAX),
+        ready_time: match &a.ready_time {
+            Some(d) => distribution(cx, &path.key("ready_time"), d)?,
+            None => default_ready(),
+        },
+        memory_baseline: a.memory_baseline.unwrap_or(reserved_memory / 2),
+        request_cpu_cap,
+        healthy: a.healthy.unwrap_or(true),
+    })
+}
+
+fn target_groups(
+    cx: &Cx<'_>,
+    raw: &indexmap::IndexMap<String, RawTargetGroup>,
+) -> Result<Vec<TargetGroupSpec>, ScenarioError> {
+    let mut out = Vec::new();
+    for (name, tg) in raw {
+        let path = KeyPath::root().key("target_groups").key(name);
+        let mut hc = HealthCheck::default();
+        if let Some(h) = &tg.health_check {
+            let hpath = path.key("health_check");
+            hc.interval = h.interval.map_or(hc.interval, |d| d.0);
+            hc.timeout = h.timeout.map_or(hc.timeout, |d| d.0);
+            hc.healthy_threshold = h.healthy_threshold.unwrap_or(hc.healthy_threshold);
+            hc.unhealthy_threshold = h.unhealthy_threshold.unwrap_or(hc.unhealthy_threshold);
+            // ALB:target-group-health-checks.md: interval 5–300 s, timeout 2–120 s and below the
+            // interval, thresholds 2–10.
+            if !(5 * SECOND..=300 * SECOND).contains(&hc.interval) {
+                return Err(cx.err(&hpath.key("interval"), "the health check interval is 5 to 300 seconds"));
+            }
+            if !(2 * SECOND..=120 * SECOND).contains(&hc.timeout) || hc.timeout >= hc.interval {
+                return Err(cx.err(
+                    &hpath.key("timeout"),
+                    "the health check timeout is 2 to 120 seconds and shorter than the interval",
+                ));
+            }
+            for (k, v) in [("healthy_threshold", hc.healthy_threshold), ("unhealthy_threshold", hc.unhealthy_threshold)]
+            {
+                if !(2..=10).contains(&v) {
+                    return Err(cx.err(&hpath.key(k), format!("{k} is 2 to 10")));
+                }
+            }
+        }
+        let deregistration_delay = tg.deregistration_delay.map_or(DEFAULT_DEREGISTRATION_DELAY, |d| d.0);
+        if deregistration_delay > 3600 * SECOND {
+            return Err(cx.err(&path.key("deregistration_delay"), "the deregistration delay is 0 to 3600 seconds"));
+        }
+        out.push(TargetGroupSpec {
+            name: name.clone(),
+            health_check: hc,
+            deregistration_delay,
+            algorithm: match tg.algorithm.unwrap_or(RawAlgorithm::RoundRobin) {
+                RawAlgorithm::RoundRobin => Algorithm::RoundRobin,
+                RawAlgorithm::LeastOutstandingRequests => Algorithm::LeastOutstandingRequests,
+                RawAlgorithm::Random => Algorithm::Random,
+            },
+        });
+    }
+    Ok(out)
+}
+
+fn load_balancer(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    lb: &RawLoadBalancer,
+    tg_keys: &[&str],
+    td: &TaskDefinition,
+) -> Result<LoadBalancerAttachment, ScenarioError> {
+    let Some(target_group) = tg_keys.iter().position(|k| *k == lb.target_group) else {
+        return Err(cx.err_suggest(
+            &path.key("target_group"),
+            format!(
+                "no target group is called `{}`; define it under [target_groups.{}]",
+                lb.target_group, lb.target_group
+            ),
+            &lb.target_group,
+            tg_keys.iter().copied(),
+        ));
+    };
+    let Some(container) = td.containers.iter().position(|c| c.name == lb.container_name) else {
+        return Err(cx.err_suggest(
+            &path.key("container_name"),
+            format!("task definition `{}` has no container `{}`", td.family, lb.container_name),
+            &lb.container_name,
+            td.containers.iter().map(|c| c.name.as_str()),
+        ));
+    };
+    if !td.containers[container].port_mappings.iter().any(|m| m.container_port == lb.container_port) {
+        return Err(cx.err(
+            &path.key("container_port"),
+            format!("container `{}` maps no container_port {}", lb.container_name, lb.container_port),
+        ));
+    }
+    Ok(LoadBalancerAttachment { target_group, container, container_port: lb.container_port })
+}
+
+fn workload(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    name: &str,
+    w: &RawWorkload,
+    tg_keys: &[&str],
+    base_dir: &std::path::Path,
+) -> Result<Workload, ScenarioError> {
+    let Some(target_group) = tg_keys.iter().position(|k| *k == w.target_group) else {
+        return Err(cx.err_suggest(
+            &path.key("target_group"),
+            format!("no target group is called `{}`", w.target_group),
+            &w.target_group,
+            tg_keys.iter().copied(),
+        ));
+    };
+    let service_time = distribution(cx, &path.key("service_time"), &w.service_time)?;
+    let memory_per_request = w.memory_per_request.unwrap_or(0.0);
+    if !(memory_per_request.is_finite() && memory_per_request >= 0.0) {
+        return Err(cx.err(&path.key("memory_per_request"), "memory per request is zero or more MiB"));
+    }
+    Ok(Workload {
+        name: name.to_string(),
+        target_group,
+        arrivals: arrivals(cx, &path.key("arrivals"), &w.arrivals, base_dir)?,
+        service_time,
+        memory_per_request,
+        timeout: w.timeout.map_or(DEFAULT_IDLE_TIMEOUT, |d| d.0),
+    })
+}
+
+/// Reads an arrival table: which keys each pattern needs, and nothing it does not use.
+fn arrivals(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    a: &RawArrivals,
+    base_dir: &std::path::Path,
+) -> Result<ArrivalProcess, ScenarioError> {
+    let pattern = a.pattern.unwrap_or(RawPattern::Constant);
+    let name = format!("{pattern:?}").to_lowercase();
+    let need = |v: Option<f64>, key: &str| v.ok_or_else(|| cx.err(path, format!("the {name} pattern needs `{key}`")));
+    let need_t = |v: Option<RawDuration>, key: &str| {
+        v.map(|d| d.0).ok_or_else(|| cx.err(path, format!("the {name} pattern needs `{key}`")))
+    };
+    let points = |v: &Option<Vec<RawRatePoint>>, key: &str| -> Result<Vec<(SimTime, f64)>, ScenarioError> {
+        match v {
+            Some(list) if !list.is_empty() => Ok(list.iter().map(|p| (p.at.0, p.rate)).collect()),
+            _ => Err(cx.err(
+                path,
+                format!("the {name} pattern needs `{key}`, a list such as [{{ at = \"10m\", rate = 50 }}]"),
+            )),
+        }
+    };
+    // Which keys each pattern reads; any other key given is refused, so a typo'd pattern does not
+    // silently ignore half its table.
+    let allowed: &[&str] = match pattern {
+        RawPattern::Constant => &["rate"],
+        RawPattern::Diurnal => &["mean", "amplitude", "period", "phase"],
+        RawPattern::Step => &["initial", "changes"],
+        RawPattern::Spike => &["base", "at", "height", "length"],
+        RawPattern::Piecewise => &["points"],
+        RawPattern::Trace => &["file", "scale", "loop", "period"],
+    };
+    let given = [
+        ("rate", a.rate.is_some()),
+        ("mean", a.mean.is_some()),
+        ("amplitude", a.amplitude.is_some()),
+        ("period", a.period.is_some()),
+        ("phase", a.phase.is_some()),
+        ("initial", a.initial.is_some()),
+        ("changes", a.changes.is_some()),
+        ("base", a.base.is_some()),
+        ("at", a.at.is_some()),
+        ("height", a.height.is_some()),
+        ("length", a.length.is_some()),
+        ("points", a.points.is_some()),
+        ("file", a.file.is_some()),
+        ("scale", a.scale.is_some()),
+        ("loop", a.looped.is_some()),
+    ];
+    if let Some((key, _)) = given.iter().find(|(k, present)| *present && !allowed.contains(k)) {
+        return Err(cx.err(
+            &path.key(key),
+            format!(
+                "the {name} pattern does not use `{key}`; it takes {}",
+                allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
+    let rate_pattern = match pattern {
+        RawPattern::Constant => RatePattern::Constant { rate: need(a.rate, "rate")? },
+        RawPattern::Diurnal => RatePattern::Diurnal {
+            mean: need(a.mean, "mean")?,
+            amplitude: need(a.amplitude, "amplitude")?,
+            period: a.period.map_or(crate::model::workload::DEFAULT_DIURNAL_PERIOD, |d| d.0),
+            phase: a.phase.map_or(0, |d| d.0),
+        },
+        RawPattern::Step => {
+            RatePattern::Step { initial: need(a.initial, "initial")?, changes: points(&a.changes, "changes")? }
+        }
+        RawPattern::Spike => RatePattern::Spike {
+            base: need(a.base, "base")?,
+            at: need_t(a.at, "at")?,
+            height: need(a.height, "height")?,
+            length: need_t(a.length, "length")?,
+        },
+        RawPattern::Piecewise => RatePattern::Piecewise { points: points(&a.points, "points")? },
+        RawPattern::Trace => {
+            let Some(file) = &a.file else {
+                return Err(cx.err(path, "the trace pattern needs `file`, a CSV path relative to the scenario"));
+            };
+            let full = base_dir.join(file);
+            let text = std::fs::read_to_string(&full)
+                .map_err(|e| cx.err(&path.key("file"), format!("cannot read the trace {}: {e}", full.display())))?;
+            let data = parse_trace_csv(&text).map_err(|e| {
+                cx.err(&path.key("file"), format!("{}:{}:{}: {}", full.display(), e.line, e.column, e.message))
+            })?;
+            let scale = a.scale.unwrap_or(1.0);
+            let period =
+                match (a.looped.unwrap_or(false), a.period) {
+                    (false, None) => None,
+                    (_, Some(p)) => Some(p.0),
+                    (true, None) => Some(data.length().ok_or_else(|| {
+                        cx.err(&path.key("loop"), "the trace has no length to loop over; give `period`")
+                    })?),
+                };
+            let process = match data {
+                TraceData::Rates(points) => {
+                    if a.process == Some(RawProcess::Constant) {
+                        return Err(cx.err(
+                            &path.key("process"),
+                            "evenly spaced arrivals need a constant rate; use process = \"poisson\"",
+                        ));
+                    }
+                    ArrivalProcess::Poisson(RatePattern::Trace { points, scale, period })
+                }
+                TraceData::Timestamps(times) => ArrivalProcess::Timestamps { times, scale, period },
+            };
+            return process.validate().map(|_| process).map_err(|m| cx.err(path, m));
+        }
+    };
+    let process = match (a.process.unwrap_or(RawProcess::Poisson), rate_pattern) {
+        (RawProcess::Constant, RatePattern::Constant { rate }) => ArrivalProcess::Constant { rate },
+        (RawProcess::Constant, _) => {
+            return Err(
+                cx.err(&path.key("process"), "evenly spaced arrivals need a constant rate; use process = \"poisson\"")
+            );
+        }
+        (RawProcess::Poisson, p) => ArrivalProcess::Poisson(p),
+    };
+    process.validate().map(|_| process).map_err(|m| cx.err(path, m))
 }

@@ -10,6 +10,7 @@ mod instances;
 mod reporting;
 mod scheduler;
 mod tasks;
+mod traffic;
 
 use crate::model::action::Action;
 use crate::model::asg::launch_availability_zone;
@@ -59,6 +60,29 @@ enum Event {
         index: u32,
     },
     Sample,
+    /// A request arrives for a workload.
+    Arrival {
+        workload: u32,
+    },
+    /// A task's server may have finished requests.
+    RequestsDone {
+        task: u32,
+        generation: u32,
+    },
+    /// The load balancer checks a target.
+    HealthCheck {
+        task: u32,
+        generation: u32,
+    },
+    /// A draining target's deregistration delay is over.
+    Deregistered {
+        task: u32,
+        generation: u32,
+    },
+    /// A connection the security group dropped times out at the load balancer.
+    ConnectTimeout {
+        service: u32,
+    },
 }
 
 /// The random streams of a run, one per concern.
@@ -68,6 +92,9 @@ struct Streams {
     pull: SimRng,
     stop: SimRng,
     actions: SimRng,
+    health: SimRng,
+    routing: SimRng,
+    service_time: SimRng,
 }
 
 /// Far more events than any cluster produces at one millisecond; past it the run stops as stuck.
@@ -142,6 +169,13 @@ struct World<'a> {
     /// Whether any placement constraint reads what runs on an instance (then every placement may
     /// change what fits elsewhere).
     dynamic_constraints: bool,
+    streams: RngStreams,
+    target_groups: Vec<crate::model::alb::TargetGroup>,
+    workloads: Vec<traffic::WorkloadState>,
+    requests: traffic::Requests,
+    traffic: Vec<traffic::ServiceTraffic>,
+    /// Scratch buffer for completed requests.
+    completed: Vec<crate::engine::processor_sharing::Completed>,
 }
 
 impl<'a> World<'a> {
@@ -178,12 +212,22 @@ impl<'a> World<'a> {
                 pull: streams.stream("pull"),
                 stop: streams.stream("stop"),
                 actions: streams.stream("actions"),
+                health: streams.stream("health"),
+                routing: streams.stream("routing"),
+                service_time: streams.stream("service-time"),
             },
             schedule_pending: false,
             capacity_epoch: 0,
             dynamic_constraints,
+            streams,
+            target_groups: traffic::target_groups(&scenario.target_groups),
+            workloads: Vec::new(),
+            requests: Default::default(),
+            traffic: (0..scenario.services.len()).map(|_| Default::default()).collect(),
+            completed: Vec::new(),
         };
         world.launch_initial_instances();
+        world.start_workloads();
         for (index, _) in scenario.actions.iter().enumerate() {
             world.queue.schedule(scenario.actions[index].at, Event::Action { index: index as u32 });
         }
@@ -298,6 +342,9 @@ impl<'a> World<'a> {
                 }
             }
         }
+        if let Err((entity, problem)) = self.check_targets() {
+            return fail(entity, problem);
+        }
         for (t, task) in self.tasks.iter().enumerate() {
             let expected = u32::from(task.status != TaskStatus::Stopped);
             if on_instance[t] != expected || in_service[t] != expected {
@@ -359,6 +406,25 @@ impl<'a> World<'a> {
                 self.run_schedulers();
             }
             Event::Action { index } => self.apply_action(index as usize),
+            Event::Arrival { workload } => self.arrival(workload as usize),
+            Event::RequestsDone { task, generation } => {
+                let t = task as usize;
+                if self.tasks[t].serving.as_ref().is_some_and(|x| x.completion_timer.is_current(generation)) {
+                    self.requests_done(t);
+                }
+            }
+            Event::HealthCheck { task, generation } => {
+                let t = task as usize;
+                if self.tasks[t].serving.as_ref().is_some_and(|x| x.health_timer.is_current(generation)) {
+                    self.health_check(t);
+                }
+            }
+            Event::Deregistered { task, generation } => {
+                if self.tasks[task as usize].timer.is_current(generation) {
+                    self.deregistered(task as usize);
+                }
+            }
+            Event::ConnectTimeout { service } => self.connect_timeout(service as usize),
             // A minute's row shows the state once everything at that instant has happened: while
             // other events share the instant, the sample goes back behind them.
             Event::Sample if self.queue.peek_time() == Some(self.now()) => {

@@ -13,7 +13,7 @@ impl World<'_> {
             match task.status {
                 TaskStatus::Running if task.desired_running => running += 1,
                 TaskStatus::Provisioning | TaskStatus::Pending => starting += 1,
-                TaskStatus::Running | TaskStatus::Stopping => stopping += 1,
+                TaskStatus::Running | TaskStatus::Deactivating | TaskStatus::Stopping => stopping += 1,
                 TaskStatus::Stopped => {}
             }
             hosts.push(task.instance);
@@ -42,12 +42,14 @@ impl World<'_> {
             instances: active,
             cpu_reserved_pct: pct(n * f64::from(req.cpu), cpu),
             mem_reserved_pct: pct(n * f64::from(req.memory), mem),
+            ..ServiceSample::default()
         }
     }
 
     pub(super) fn sample(&mut self) {
         for s in 0..self.services.len() {
-            let sample = self.service_sample(s);
+            let mut sample = self.service_sample(s);
+            self.traffic_minute(s, &mut sample);
             self.services[s].pending_task_minutes += u64::from(sample.pending);
             self.recorder.sample(sample);
         }
@@ -58,7 +60,7 @@ impl World<'_> {
             .map(|s| {
                 let x = self.service_sample(s);
                 let svc = &self.services[s];
-                ServiceSummary {
+                let mut row = ServiceSummary {
                     service: svc.name.clone(),
                     scheduling_strategy: svc.scheduling_strategy.as_str(),
                     desired: x.desired,
@@ -73,7 +75,10 @@ impl World<'_> {
                     cpu_reserved_pct: x.cpu_reserved_pct,
                     mem_reserved_pct: x.mem_reserved_pct,
                     pending_task_minutes: svc.pending_task_minutes,
-                }
+                    ..ServiceSummary::default()
+                };
+                self.traffic_summary(s, &mut row);
+                row
             })
             .collect()
     }

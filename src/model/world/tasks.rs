@@ -47,6 +47,7 @@ impl World<'_> {
             host_ports,
             static_ports,
             timer: Default::default(),
+            serving: None,
         });
         let group = self.services[s].group;
         self.cluster.add_group_task(group, i);
@@ -116,8 +117,14 @@ impl World<'_> {
             Some(i),
             format!("RUNNING {} after placement", format_seconds(wait)),
         );
-        let generation = self.tasks[t].timer.arm();
-        self.queue.schedule_in(HEALTHY_AFTER_RUNNING, Event::TaskHealthy { task: t as u32, generation });
+        if self.scenario.services[s].load_balancer.is_some() {
+            // Behind a load balancer the task is healthy when its target is (ECS-DG:
+            // service_definition_parameters.md, minimumHealthyPercent).
+            self.register_target(t);
+        } else {
+            let generation = self.tasks[t].timer.arm();
+            self.queue.schedule_in(HEALTHY_AFTER_RUNNING, Event::TaskHealthy { task: t as u32, generation });
+        }
     }
 
     /// Asks a task to stop. Before RUNNING there are no containers to signal and it stops at
@@ -133,20 +140,30 @@ impl World<'_> {
             self.finish_stop(t);
             return;
         }
+        if !self.begin_deregistration(t) {
+            self.signal_stop(t);
+        }
+        self.request_schedule();
+    }
+
+    /// STOPPING: the agent sends SIGTERM; the task stops when its containers exit, or at
+    /// `stopTimeout` (SIGKILL).
+    pub(super) fn signal_stop(&mut self, t: usize) {
         self.tasks[t].status = TaskStatus::Stopping;
         let td = self.tasks[t].task_definition;
         let stop_timeout = self.scenario.task_definitions[td].stop_timeout;
         let exit = self.scenario.shutdown_times[td].sample_duration(&mut self.rng.stop).min(stop_timeout);
         let (s, i) = (self.tasks[t].service, self.tasks[t].instance);
-        self.record(EventKind::TaskStopping, Some(s), Some(t), Some(i), reason.text().to_string());
+        let reason = self.tasks[t].stop_reason.map_or("", |r| r.text()).to_string();
+        self.record(EventKind::TaskStopping, Some(s), Some(t), Some(i), reason);
         let generation = self.tasks[t].timer.arm();
         self.queue.schedule_in(exit, Event::TaskStopped { task: t as u32, generation });
-        self.request_schedule();
     }
 
     /// STOPPED: the task's resources and ports go back to its instance.
     pub(super) fn finish_stop(&mut self, t: usize) {
         let now = self.now();
+        self.stop_serving(t);
         let task = &mut self.tasks[t];
         task.status = TaskStatus::Stopped;
         task.stopped_at = Some(now);

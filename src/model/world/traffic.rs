@@ -1,0 +1,606 @@
+//! Requests through the load balancer: arrivals, routing to targets, service by the tasks,
+//! health checks, deregistration draining, and the per-minute traffic metrics.
+
+use super::*;
+
+use rand::RngExt;
+
+use crate::engine::processor_sharing::{Admission, ProcessorSharing};
+use crate::model::alb::{CONNECTION_TIMEOUT, Target, TargetGroup, TargetState, Transition};
+use crate::model::task::Serving;
+use crate::model::task_definition::NetworkMode;
+use crate::model::workload::Arrivals;
+use crate::record::LatencyHistogram;
+
+/// A quantity integrated over simulated time, e.g. the CPU the running tasks reserve: its rate
+/// changes at events, and the integral since the last reading is taken once a minute.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Integral {
+    rate: f64,
+    since: SimTime,
+    acc: f64,
+}
+
+impl Integral {
+    fn advance(&mut self, now: SimTime) {
+        self.acc += self.rate * now.saturating_sub(self.since) as f64;
+        self.since = now;
+    }
+
+    pub(super) fn add_rate(&mut self, now: SimTime, delta: f64) {
+        self.advance(now);
+        self.rate += delta;
+    }
+
+    /// The integral since the last take, in rate × milliseconds.
+    pub(super) fn take(&mut self, now: SimTime) -> f64 {
+        self.advance(now);
+        std::mem::take(&mut self.acc)
+    }
+}
+
+/// One service's traffic, for the minute being recorded and for the whole run.
+#[derive(Debug, Default)]
+pub(super) struct ServiceTraffic {
+    pub(super) minute_requests: u64,
+    pub(super) minute_errors: u64,
+    pub(super) minute_latency: LatencyHistogram,
+    pub(super) minute_busy_cpu_ms: f64,
+    pub(super) requests: u64,
+    pub(super) errors: u64,
+    pub(super) latency: LatencyHistogram,
+    pub(super) wait_ms_total: f64,
+    pub(super) response_ms_total: f64,
+    pub(super) slo_minutes_met: u64,
+    pub(super) minutes: u64,
+    pub(super) busy_cpu_ms: f64,
+    pub(super) reserved_cpu_ms: f64,
+    pub(super) used_mem: f64,
+    pub(super) reserved_mem: f64,
+    /// vCPUs reserved by the service's tasks that serve, integrated over time.
+    pub(super) reserved_vcpu: Integral,
+    /// MiB in use by the service's running tasks, integrated over time.
+    pub(super) mem_in_use: Integral,
+    /// MiB reserved by the service's running tasks, integrated over time.
+    pub(super) mem_reserved: Integral,
+}
+
+/// A request in flight: when it arrived and whose it is.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Request {
+    pub(super) arrived: SimTime,
+    pub(super) workload: u32,
+}
+
+/// Requests in flight, by id; ids are reused once a request is answered.
+#[derive(Debug, Default)]
+pub(super) struct Requests {
+    slots: Vec<Request>,
+    free: Vec<u32>,
+}
+
+impl Requests {
+    fn insert(&mut self, r: Request) -> u64 {
+        match self.free.pop() {
+            Some(id) => {
+                self.slots[id as usize] = r;
+                u64::from(id)
+            }
+            None => {
+                self.slots.push(r);
+                (self.slots.len() - 1) as u64
+            }
+        }
+    }
+
+    fn take(&mut self, id: u64) -> Request {
+        self.free.push(id as u32);
+        self.slots[id as usize]
+    }
+}
+
+/// A workload while the simulation runs.
+pub(super) struct WorkloadState {
+    pub(super) arrivals: Arrivals,
+    pub(super) rng: SimRng,
+    /// The service whose tasks serve the workload's target group.
+    pub(super) service: Option<usize>,
+}
+
+/// Docker gives a container with no CPU units (0, 1 or none) 2 shares (agent 1.2.0+,
+/// ECS-DG:task_definition_parameters.md).
+const MIN_CPU_SHARES: u32 = 2;
+
+impl World<'_> {
+    pub(super) fn start_workloads(&mut self) {
+        for (w, spec) in self.scenario.workloads.iter().enumerate() {
+            let service = self
+                .scenario
+                .services
+                .iter()
+                .position(|s| s.load_balancer.is_some_and(|lb| lb.target_group == spec.target_group));
+            let mut state = WorkloadState {
+                arrivals: Arrivals::new(spec.arrivals.clone()),
+                rng: self.streams.indexed_stream("arrivals", w as u64),
+                service,
+            };
+            if let Some(t) = state.arrivals.next(&mut state.rng)
+                && t <= self.scenario.duration
+            {
+                self.queue.schedule(t, Event::Arrival { workload: w as u32 });
+            }
+            self.workloads.push(state);
+        }
+    }
+
+    // ----- targets ---------------------------------------------------------------------------
+
+    /// The port the target group sends to, by network mode: the host port mapped to the
+    /// container port (bridge), the container port itself (host, awsvpc).
+    fn target_port(&self, t: usize) -> Option<u16> {
+        let s = self.tasks[t].service;
+        let lb = self.scenario.services[s].load_balancer?;
+        let td = &self.scenario.task_definitions[self.tasks[t].task_definition];
+        match td.network_mode {
+            NetworkMode::Host | NetworkMode::Awsvpc => Some(lb.container_port),
+            NetworkMode::Bridge => {
+                // A task holds its static host ports first, then its dynamic ones in the order of
+                // the mappings.
+                let mut dynamics = 0;
+                let task_ports = &self.tasks[t].host_ports;
+                let n_static = self.tasks[t].static_ports;
+                for (c, container) in td.containers.iter().enumerate() {
+                    for m in &container.port_mappings {
+                        let port = match m.host_port {
+                            Some(p) => Some(p),
+                            None => {
+                                dynamics += 1;
+                                task_ports.get(n_static + dynamics - 1).copied()
+                            }
+                        };
+                        if c == lb.container && m.container_port == lb.container_port {
+                            return port;
+                        }
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    /// Whether the targets' security group admits the load balancer on a port.
+    fn reachable(&self, port: u16) -> bool {
+        self.scenario.alb_ingress.as_ref().is_none_or(|ranges| ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&port)))
+    }
+
+    /// A task of a service behind a load balancer reached RUNNING: ECS registers its port as a
+    /// target, and the task starts serving once its application is ready.
+    pub(super) fn register_target(&mut self, t: usize) {
+        let Some(port) = self.target_port(t) else { return };
+        let s = self.tasks[t].service;
+        let Some(lb) = self.scenario.services[s].load_balancer else { return };
+        let now = self.now();
+        let td = &self.scenario.task_definitions[self.tasks[t].task_definition];
+        let app = &td.app;
+        let req = &self.requirements[self.tasks[t].task_definition];
+        let ready_at = now + app.ready_time.sample_duration(&mut self.rng.health);
+        let reserved_vcpu = f64::from(req.cpu) / 1024.0;
+        let mut serving = Box::new(Serving {
+            server: ProcessorSharing::new(reserved_vcpu, app.request_cpu_cap, app.max_concurrency, app.queue_limit),
+            port,
+            ready_at,
+            reachable: self.reachable(port),
+            completion_at: None,
+            completion_timer: Default::default(),
+            health_timer: Default::default(),
+            in_flight: 0,
+            work_accounted: 0.0,
+            reserved_vcpu,
+        });
+        let hc = self.scenario.target_groups[lb.target_group].health_check;
+        // The first check falls somewhere in the first interval after registration.
+        let first = (self.rng.health.random::<f64>() * hc.interval as f64) as SimTime;
+        let generation = serving.health_timer.arm();
+        self.queue.schedule_in(first, Event::HealthCheck { task: t as u32, generation });
+        self.tasks[t].serving = Some(serving);
+        self.target_groups[lb.target_group].targets.push(Target::new(t, port));
+        self.refresh_instance_cpu(self.tasks[t].instance);
+        let mem_reserved = f64::from(self.requirements[self.tasks[t].task_definition].memory);
+        let traffic = &mut self.traffic[s];
+        traffic.reserved_vcpu.add_rate(now, self.tasks[t].serving.as_ref().map_or(0.0, |x| x.reserved_vcpu));
+        traffic.mem_in_use.add_rate(now, f64::from(app.memory_baseline));
+        traffic.mem_reserved.add_rate(now, mem_reserved);
+        let detail = format!(
+            "service {} registered 1 targets in target-group {} (port {port})",
+            self.services[s].name, self.scenario.target_groups[lb.target_group].name
+        );
+        self.record(EventKind::TargetRegistered, Some(s), Some(t), Some(self.tasks[t].instance), detail);
+    }
+
+    /// Splits the instance's CPU among the serving tasks on it. A task with task-level CPU is
+    /// limited to it; tasks without share what those leave, in proportion to their containers'
+    /// CPU shares, since Docker shares unused CPU by shares (ECS-DG:task_definition_parameters.md,
+    /// container `cpu`). The split is the one under full contention [assume]: a task does not
+    /// borrow CPU that idle neighbours leave unused.
+    fn refresh_instance_cpu(&mut self, i: usize) {
+        let now = self.now();
+        let inst = &self.cluster.instances[i];
+        let mut free_vcpu = f64::from(inst.registered_cpu) / 1024.0;
+        let mut shares_total = 0u64;
+        for &t in &inst.tasks {
+            if self.tasks[t].serving.is_none() {
+                continue;
+            }
+            let td = &self.scenario.task_definitions[self.tasks[t].task_definition];
+            match td.cpu {
+                Some(cpu) => free_vcpu -= f64::from(cpu) / 1024.0,
+                None => shares_total += u64::from(shares_of(td)),
+            }
+        }
+        let free_vcpu = free_vcpu.max(0.0);
+        let tasks = inst.tasks.clone();
+        for t in tasks {
+            let td = &self.scenario.task_definitions[self.tasks[t].task_definition];
+            let reserved = f64::from(self.requirements[self.tasks[t].task_definition].cpu) / 1024.0;
+            let s = self.tasks[t].service;
+            let capacity = match td.cpu {
+                Some(cpu) => f64::from(cpu) / 1024.0,
+                None if shares_total > 0 => free_vcpu * f64::from(shares_of(td)) / shares_total as f64,
+                None => free_vcpu,
+            };
+            if let Some(serving) = self.tasks[t].serving.as_mut() {
+                serving.server.set_capacity(now, capacity);
+                if td.cpu.is_none() {
+                    // ECS divides by the task's CPU units; without them, by the CPU it can use.
+                    let new = if reserved > 0.0 { reserved } else { capacity };
+                    let delta = new - serving.reserved_vcpu;
+                    serving.reserved_vcpu = new;
+                    self.traffic[s].reserved_vcpu.add_rate(now, delta);
+                }
+            }
+            self.reschedule_completion(t);
+        }
+    }
+
+    pub(super) fn health_check(&mut self, t: usize) {
+        let now = self.now();
+        let s = self.tasks[t].service;
+        let Some(lb) = self.scenario.services[s].load_balancer else { return };
+        let tg = lb.target_group;
+        let Some(k) = self.target_groups[tg].find(t) else { return };
+        let Some(serving) = self.tasks[t].serving.as_ref() else { return };
+        let app_healthy = self.scenario.task_definitions[self.tasks[t].task_definition].app.healthy;
+        let reachable = serving.reachable;
+        let success =
+            self.tasks[t].status == TaskStatus::Running && now >= serving.ready_at && reachable && app_healthy;
+        let hc = self.scenario.target_groups[tg].health_check;
+        let transition = self.target_groups[tg].targets[k].record_check(success, &hc);
+        let (i, port) = (self.tasks[t].instance, serving.port);
+        let tg_name = self.scenario.target_groups[tg].name.clone();
+        match transition {
+            Transition::BecameHealthy => {
+                self.tasks[t].healthy_at = Some(now);
+                let detail =
+                    format!("target {} port {port} is healthy in target-group {tg_name}", self.cluster.instances[i].id);
+                self.record(EventKind::TargetHealthy, Some(s), Some(t), Some(i), detail);
+                self.request_schedule();
+            }
+            Transition::BecameUnhealthy => {
+                self.tasks[t].healthy_at = None;
+                let reason = if reachable { "Health checks failed" } else { "Request timed out" };
+                let detail = format!(
+                    "service {} (instance {}) (port {port}) is unhealthy in target-group {tg_name} due to (reason {reason}).",
+                    self.services[s].name, self.cluster.instances[i].id
+                );
+                self.record(EventKind::TargetUnhealthy, Some(s), Some(t), Some(i), detail);
+            }
+            Transition::None => {}
+        }
+        // ECS replaces a task whose target is unhealthy once the service's grace period since
+        // RUNNING has passed (ECS-DG:service_definition_parameters.md,
+        // healthCheckGracePeriodSeconds).
+        let grace_over =
+            self.tasks[t].started_at.is_some_and(|at| now >= at + self.scenario.services[s].health_check_grace_period);
+        if self.target_groups[tg].targets[k].state == TargetState::Unhealthy
+            && grace_over
+            && self.tasks[t].desired_running
+        {
+            self.stop_task(t, StopReason::FailedElbHealthChecks);
+            return;
+        }
+        if let Some(serving) = self.tasks[t].serving.as_mut() {
+            let generation = serving.health_timer.arm();
+            self.queue.schedule_in(hc.interval, Event::HealthCheck { task: t as u32, generation });
+        }
+    }
+
+    /// Deregistration: the target drains for the deregistration delay, taking no new requests
+    /// while its in-flight ones finish; the task is DEACTIVATING until then, and only then are
+    /// its containers signalled. A target with nothing in flight completes deregistration at
+    /// once, but DescribeTargetHealth shows it draining until the delay ends, and ECS waits for
+    /// that (ALB:load-balancer-target-groups.md, "Deregistration delay"; AWS-SEMANTICS.md §3.4).
+    /// Returns false when the task has no target.
+    pub(super) fn begin_deregistration(&mut self, t: usize) -> bool {
+        let s = self.tasks[t].service;
+        let Some(lb) = self.scenario.services[s].load_balancer else { return false };
+        let Some(k) = self.target_groups[lb.target_group].find(t) else { return false };
+        self.target_groups[lb.target_group].targets[k].state = TargetState::Draining;
+        if let Some(serving) = self.tasks[t].serving.as_mut() {
+            serving.health_timer.cancel();
+        }
+        self.tasks[t].status = TaskStatus::Deactivating;
+        let spec = &self.scenario.target_groups[lb.target_group];
+        let detail = format!(
+            "service {} has begun draining connections on 1 tasks; deregistering 1 targets in target-group {} ({} s delay)",
+            self.services[s].name,
+            spec.name,
+            format_seconds(spec.deregistration_delay)
+        );
+        let delay = spec.deregistration_delay;
+        self.record(EventKind::TargetDraining, Some(s), Some(t), Some(self.tasks[t].instance), detail);
+        let generation = self.tasks[t].timer.arm();
+        self.queue.schedule_in(delay, Event::Deregistered { task: t as u32, generation });
+        true
+    }
+
+    /// The deregistration delay is over: the target leaves the group and the task stops.
+    pub(super) fn deregistered(&mut self, t: usize) {
+        let s = self.tasks[t].service;
+        self.remove_target(t);
+        let detail = format!("service {} deregistered 1 targets", self.services[s].name);
+        self.record(EventKind::TargetDeregistered, Some(s), Some(t), Some(self.tasks[t].instance), detail);
+        self.signal_stop(t);
+    }
+
+    fn remove_target(&mut self, t: usize) {
+        let s = self.tasks[t].service;
+        if let Some(lb) = self.scenario.services[s].load_balancer
+            && let Some(k) = self.target_groups[lb.target_group].find(t)
+        {
+            self.target_groups[lb.target_group].remove(k);
+        }
+    }
+
+    /// The task is gone: its target leaves the group, requests still in flight get a 502
+    /// (the connection is reset), and its work so far is counted.
+    pub(super) fn stop_serving(&mut self, t: usize) {
+        self.remove_target(t);
+        let Some(mut serving) = self.tasks[t].serving.take() else { return };
+        let now = self.now();
+        let s = self.tasks[t].service;
+        // Requests that finished by now are answered normally; the rest are cut off.
+        let mut done = std::mem::take(&mut self.completed);
+        serving.server.complete_due(now, &mut done);
+        self.tasks[t].serving = Some(serving);
+        self.answer(t, &mut done);
+        self.completed = done;
+        let Some(mut serving) = self.tasks[t].serving.take() else { return };
+        let mut cut = Vec::new();
+        serving.server.clear(&mut cut);
+        let work = serving.server.work_done(now);
+        let traffic = &mut self.traffic[s];
+        traffic.minute_busy_cpu_ms += work - serving.work_accounted;
+        traffic.minute_errors += cut.len() as u64;
+        traffic.reserved_vcpu.add_rate(now, -serving.reserved_vcpu);
+        let td = self.tasks[t].task_definition;
+        let app = &self.scenario.task_definitions[td].app;
+        traffic.mem_in_use.add_rate(now, -f64::from(app.memory_baseline));
+        traffic.mem_reserved.add_rate(now, -f64::from(self.requirements[td].memory));
+        for id in cut {
+            let r = self.requests.take(id);
+            let mem = self.scenario.workloads[r.workload as usize].memory_per_request;
+            self.traffic[s].mem_in_use.add_rate(now, -mem);
+        }
+        self.refresh_instance_cpu(self.tasks[t].instance);
+    }
+
+    // ----- requests --------------------------------------------------------------------------
+
+    /// A request arrives at the load balancer for workload `w`.
+    pub(super) fn arrival(&mut self, w: usize) {
+        let now = self.now();
+        let state = &mut self.workloads[w];
+        if let Some(next) = state.arrivals.next(&mut state.rng)
+            && next <= self.scenario.duration
+        {
+            self.queue.schedule(next.max(now), Event::Arrival { workload: w as u32 });
+        }
+        let Some(s) = self.workloads[w].service else { return };
+        let tg = self.scenario.workloads[w].target_group;
+        self.traffic[s].minute_requests += 1;
+        let Some(k) = self.target_groups[tg].pick(&mut self.rng.routing) else {
+            // No target at all: the ALB answers 503 itself.
+            self.traffic[s].minute_errors += 1;
+            return;
+        };
+        let t = self.target_groups[tg].targets[k].task;
+        let Some(serving) = self.tasks[t].serving.as_mut() else {
+            self.traffic[s].minute_errors += 1;
+            return;
+        };
+        if !serving.reachable {
+            // The security group drops the connection: a 504 once the ALB's connection timeout
+            // expires.
+            self.queue.schedule_in(CONNECTION_TIMEOUT, Event::ConnectTimeout { service: s as u32 });
+            return;
+        }
+        if now < serving.ready_at {
+            // The application is not listening yet: the connection is refused, a 502.
+            self.traffic[s].minute_errors += 1;
+            return;
+        }
+        let spec = &self.scenario.workloads[w];
+        let work = spec.service_time.sample(&mut self.rng.service_time);
+        let id = self.requests.insert(Request { arrived: now, workload: w as u32 });
+        match serving.server.arrive(now, id, work) {
+            Admission::Rejected => {
+                // Past the app's queue limit: it answers 503.
+                self.requests.take(id);
+                self.traffic[s].minute_errors += 1;
+            }
+            Admission::InService | Admission::Queued => {
+                serving.in_flight += 1;
+                self.target_groups[tg].targets[k].in_flight += 1;
+                self.traffic[s].mem_in_use.add_rate(now, spec.memory_per_request);
+                self.reschedule_completion(t);
+            }
+        }
+    }
+
+    /// Keeps one completion event scheduled per task, at or before the server's next
+    /// completion: an arrival can only delay completions, so an early event just finds nothing
+    /// done and schedules the next.
+    fn reschedule_completion(&mut self, t: usize) {
+        let Some(serving) = self.tasks[t].serving.as_mut() else { return };
+        let next = serving.server.next_completion();
+        match (next, serving.completion_at) {
+            (Some(n), Some(at)) if n >= at => {}
+            (Some(n), _) => {
+                let generation = serving.completion_timer.arm();
+                serving.completion_at = Some(n);
+                self.queue.schedule(n.max(self.queue.now()), Event::RequestsDone { task: t as u32, generation });
+            }
+            (None, _) => {}
+        }
+    }
+
+    pub(super) fn requests_done(&mut self, t: usize) {
+        let now = self.now();
+        let Some(serving) = self.tasks[t].serving.as_mut() else { return };
+        serving.completion_at = None;
+        let mut done = std::mem::take(&mut self.completed);
+        serving.server.complete_due(now, &mut done);
+        self.answer(t, &mut done);
+        self.completed = done;
+        self.reschedule_completion(t);
+    }
+
+    /// Answers completed requests: a 504 past the workload's timeout, else a success whose
+    /// response time goes into the latency histograms.
+    fn answer(&mut self, t: usize, done: &mut Vec<crate::engine::processor_sharing::Completed>) {
+        let now = self.now();
+        let s = self.tasks[t].service;
+        let tg = self.scenario.services[s].load_balancer.map(|lb| lb.target_group);
+        let k = tg.and_then(|g| self.target_groups[g].find(t));
+        for c in done.drain(..) {
+            let r = self.requests.take(c.id);
+            let spec = &self.scenario.workloads[r.workload as usize];
+            if let Some(serving) = self.tasks[t].serving.as_mut() {
+                serving.in_flight -= 1;
+            }
+            if let (Some(g), Some(k)) = (tg, k) {
+                let target = &mut self.target_groups[g].targets[k];
+                target.in_flight = target.in_flight.saturating_sub(1);
+            }
+            let traffic = &mut self.traffic[s];
+            traffic.mem_in_use.add_rate(now, -spec.memory_per_request);
+            let response = now - r.arrived;
+            if response > spec.timeout {
+                traffic.minute_errors += 1;
+                continue;
+            }
+            traffic.minute_latency.record(response);
+            traffic.latency.record(response);
+            traffic.response_ms_total += response as f64;
+            traffic.wait_ms_total += c.started.saturating_sub(r.arrived) as f64;
+        }
+    }
+
+    pub(super) fn connect_timeout(&mut self, s: usize) {
+        self.traffic[s].minute_errors += 1;
+    }
+
+    /// Folds the minute's traffic into the sample and the run totals, and starts a new minute.
+    pub(super) fn traffic_minute(&mut self, s: usize, sample: &mut ServiceSample) {
+        let now = self.now();
+        let tasks = self.services[s].tasks.clone();
+        for t in tasks {
+            if let Some(serving) = self.tasks[t].serving.as_mut() {
+                let work = serving.server.work_done(now);
+                self.traffic[s].minute_busy_cpu_ms += work - serving.work_accounted;
+                serving.work_accounted = work;
+            }
+        }
+        let traffic = &mut self.traffic[s];
+        let reserved_cpu_ms = traffic.reserved_vcpu.take(now);
+        let used_mem = traffic.mem_in_use.take(now);
+        let reserved_mem = traffic.mem_reserved.take(now);
+        sample.requests = traffic.minute_requests;
+        sample.errors_5xx = traffic.minute_errors;
+        sample.p50_ms = traffic.minute_latency.percentile(50.0);
+        sample.p95_ms = traffic.minute_latency.percentile(95.0);
+        sample.p99_ms = traffic.minute_latency.percentile(99.0);
+        sample.cpu_util_pct = pct(traffic.minute_busy_cpu_ms, reserved_cpu_ms);
+        sample.mem_util_pct = pct(used_mem, reserved_mem);
+        if let Some(slo) = self.scenario.slo {
+            let p = traffic.minute_latency.percentile(slo.percentile);
+            traffic.slo_minutes_met += u64::from(traffic.minute_latency.count() == 0 || p <= slo.threshold);
+        }
+        traffic.minutes += 1;
+        traffic.requests += traffic.minute_requests;
+        traffic.errors += traffic.minute_errors;
+        traffic.busy_cpu_ms += traffic.minute_busy_cpu_ms;
+        traffic.reserved_cpu_ms += reserved_cpu_ms;
+        traffic.used_mem += used_mem;
+        traffic.reserved_mem += reserved_mem;
+        traffic.minute_requests = 0;
+        traffic.minute_errors = 0;
+        traffic.minute_busy_cpu_ms = 0.0;
+        traffic.minute_latency.reset();
+        sample.healthy_targets =
+            self.scenario.services[s].load_balancer.map_or(0, |lb| self.target_groups[lb.target_group].healthy_count());
+    }
+
+    /// The run's traffic totals for a service's summary row.
+    pub(super) fn traffic_summary(&self, s: usize, row: &mut ServiceSummary) {
+        let t = &self.traffic[s];
+        row.requests = t.requests;
+        row.errors_5xx = t.errors;
+        row.error_rate = if t.requests == 0 { 0.0 } else { t.errors as f64 / t.requests as f64 };
+        row.p50_ms = t.latency.percentile(50.0);
+        row.p95_ms = t.latency.percentile(95.0);
+        row.p99_ms = t.latency.percentile(99.0);
+        let answered = t.latency.count() as f64;
+        row.mean_wait_ms = if answered == 0.0 { 0.0 } else { t.wait_ms_total / answered };
+        row.mean_response_ms = if answered == 0.0 { 0.0 } else { t.response_ms_total / answered };
+        row.slo_met_pct = if self.scenario.slo.is_none() || t.minutes == 0 {
+            100.0
+        } else {
+            100.0 * t.slo_minutes_met as f64 / t.minutes as f64
+        };
+        row.cpu_util_pct = pct(t.busy_cpu_ms, t.reserved_cpu_ms);
+        row.mem_util_pct = pct(t.used_mem, t.reserved_mem);
+        row.healthy_targets =
+            self.scenario.services[s].load_balancer.map_or(0, |lb| self.target_groups[lb.target_group].healthy_count());
+    }
+
+    /// Targets the invariants check: every target is a live task of its group's service.
+    pub(super) fn check_targets(&self) -> Result<(), (String, String)> {
+        for (g, group) in self.target_groups.iter().enumerate() {
+            for target in &group.targets {
+                let task = &self.tasks[target.task];
+                let owner = self.scenario.services[task.service].load_balancer.map(|lb| lb.target_group);
+                if owner != Some(g) || task.status == TaskStatus::Stopped || task.serving.is_none() {
+                    return Err((
+                        format!("target group {}", group.spec.name),
+                        format!("holds task {} ({}) that does not belong there", task.id, task.status.as_str()),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn shares_of(td: &crate::model::task_definition::TaskDefinition) -> u32 {
+    td.containers.iter().map(|c| c.cpu.max(MIN_CPU_SHARES)).sum()
+}
+
+fn pct(part: f64, whole: f64) -> f64 {
+    if whole <= 0.0 { 0.0 } else { 100.0 * part / whole }
+}
+
+/// A target group's state for the world.
+pub(super) fn target_groups(specs: &[crate::model::alb::TargetGroupSpec]) -> Vec<TargetGroup> {
+    specs.iter().cloned().map(TargetGroup::new).collect()
+}
