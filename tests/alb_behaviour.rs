@@ -79,7 +79,8 @@ fn a_target_is_healthy_after_healthy_threshold_passed_checks() {
 fn a_stopped_task_drains_for_the_deregistration_delay_before_it_is_signalled() {
     // StopTask at 10 min: the target drains for the default 300 s, then SIGTERM, and the
     // container exits 1 s later (ALB:load-balancer-target-groups.md).
-    let r = run(1, READY_AT_ONCE, "", "", "", "[[actions]]\nat = \"10m\"\nstop_tasks = { service = \"web\", count = 1 }");
+    let r =
+        run(1, READY_AT_ONCE, "", "", "", "[[actions]]\nat = \"10m\"\nstop_tasks = { service = \"web\", count = 1 }");
     let at = |k: EventKind| events(&r, k).iter().find(|e| e.task == "web-1").map(|e| e.time);
     assert_eq!(at(EventKind::TargetDraining), Some(600_000));
     assert_eq!(at(EventKind::TargetDeregistered), Some(900_000));
@@ -92,7 +93,14 @@ fn a_stopped_task_drains_for_the_deregistration_delay_before_it_is_signalled() {
 
 #[test]
 fn a_shorter_deregistration_delay_shortens_the_stop() {
-    let r = run(1, READY_AT_ONCE, "deregistration_delay = \"5s\"", "", "", "[[actions]]\nat = \"10m\"\nstop_tasks = { service = \"web\", count = 1 }");
+    let r = run(
+        1,
+        READY_AT_ONCE,
+        "deregistration_delay = \"5s\"",
+        "",
+        "",
+        "[[actions]]\nat = \"10m\"\nstop_tasks = { service = \"web\", count = 1 }",
+    );
     let stopped = events(&r, EventKind::TaskStopped).iter().find(|e| e.task == "web-1").map(|e| e.time);
     assert_eq!(stopped, Some(606_000));
 }
@@ -102,7 +110,8 @@ fn an_unhealthy_task_is_replaced_only_after_the_grace_period() {
     // The app never answers its checks. Unhealthy after 2 failures (within 60 s of registering
     // at 11 s), but with a 120 s grace period ECS stops it only at the first check after
     // 11 + 120 = 131 s, that is before 131 + 30 s.
-    let r = run(1, "app = { ready_time = \"0s\", healthy = false }", "", "health_check_grace_period = \"120s\"", "", "");
+    let r =
+        run(1, "app = { ready_time = \"0s\", healthy = false }", "", "health_check_grace_period = \"120s\"", "", "");
     let unhealthy = events(&r, EventKind::TargetUnhealthy)[0].time;
     assert!(unhealthy < 71_000, "unhealthy at {unhealthy}");
     let stop = events(&r, EventKind::TargetDraining)[0];

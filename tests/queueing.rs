@@ -7,7 +7,16 @@ use ecsim::{Scenario, model::simulate_into};
 
 /// One service of `tasks` tasks of `cpu` units behind an ALB, fed Poisson arrivals at `rate`
 /// per second with exponential service of `service_ms`.
-fn run(tasks: u32, cpu: u32, app: &str, algorithm: &str, rate: f64, service_ms: u32, hours: u32, seed: u64) -> ServiceSummary {
+fn run(
+    tasks: u32,
+    cpu: u32,
+    app: &str,
+    algorithm: &str,
+    rate: f64,
+    service_ms: u32,
+    hours: u32,
+    seed: u64,
+) -> ServiceSummary {
     let text = format!(
         r#"
 name = "queue"
@@ -75,7 +84,11 @@ fn one_task_with_c_vcpus_and_c_slots_is_an_m_m_c_queue() {
     let expected_wait = erlang_c(c, a) * s_ms / (f64::from(c) - a);
     let r = run(1, 4096, "max_concurrency = 4", "round_robin", a * 1000.0 / s_ms, 100, 16, 1);
     assert!(r.requests > 1_500_000, "{} requests", r.requests);
-    assert!(within(r.mean_wait_ms, expected_wait, 0.03), "mean wait {} ms, Erlang C {expected_wait:.2} ms", r.mean_wait_ms);
+    assert!(
+        within(r.mean_wait_ms, expected_wait, 0.03),
+        "mean wait {} ms, Erlang C {expected_wait:.2} ms",
+        r.mean_wait_ms
+    );
     assert!(within(r.mean_response_ms, expected_wait + s_ms, 0.03), "mean response {} ms", r.mean_response_ms);
 }
 
