@@ -7,16 +7,20 @@ use ecsim::{Scenario, model::simulate_into};
 
 /// One service of `tasks` tasks of `cpu` units behind an ALB, fed Poisson arrivals at `rate`
 /// per second with exponential service of `service_ms`.
-fn run(
+struct Queue<'a> {
     tasks: u32,
     cpu: u32,
-    app: &str,
-    algorithm: &str,
+    /// Extra keys of the task definition's `app` table.
+    app: &'a str,
+    algorithm: &'a str,
     rate: f64,
     service_ms: u32,
     hours: u32,
     seed: u64,
-) -> ServiceSummary {
+}
+
+fn run(q: Queue<'_>) -> ServiceSummary {
+    let Queue { tasks, cpu, app, algorithm, rate, service_ms, hours, seed } = q;
     let text = format!(
         r#"
 name = "queue"
@@ -82,7 +86,16 @@ fn one_task_with_c_vcpus_and_c_slots_is_an_m_m_c_queue() {
     let (c, s_ms) = (4, 100.0);
     let a = 0.7 * f64::from(c);
     let expected_wait = erlang_c(c, a) * s_ms / (f64::from(c) - a);
-    let r = run(1, 4096, "max_concurrency = 4", "round_robin", a * 1000.0 / s_ms, 100, 16, 1);
+    let r = run(Queue {
+        tasks: 1,
+        cpu: 4096,
+        app: "max_concurrency = 4",
+        algorithm: "round_robin",
+        rate: a * 1000.0 / s_ms,
+        service_ms: 100,
+        hours: 16,
+        seed: 1,
+    });
     assert!(r.requests > 1_500_000, "{} requests", r.requests);
     assert!(
         within(r.mean_wait_ms, expected_wait, 0.03),
@@ -98,7 +111,16 @@ fn randomly_routed_single_slot_tasks_are_independent_m_m_1_queues() {
     // arrivals at λ/k. ρ = 0.8, S = 100 ms → Wq = ρ / (μ − λ/k) = ρ·S / (1 − ρ) = 400 ms.
     let (k, rho, s_ms) = (4.0, 0.8, 100.0);
     let expected_wait = rho * s_ms / (1.0 - rho);
-    let r = run(4, 1024, "max_concurrency = 1", "random", k * rho * 1000.0 / s_ms, 100, 24, 2);
+    let r = run(Queue {
+        tasks: 4,
+        cpu: 1024,
+        app: "max_concurrency = 1",
+        algorithm: "random",
+        rate: k * rho * 1000.0 / s_ms,
+        service_ms: 100,
+        hours: 24,
+        seed: 2,
+    });
     assert!(within(r.mean_wait_ms, expected_wait, 0.03), "mean wait {} ms, M/M/1 {expected_wait} ms", r.mean_wait_ms);
 }
 
@@ -107,7 +129,16 @@ fn one_task_with_unlimited_concurrency_is_m_m_1_processor_sharing() {
     // One vCPU, no concurrency limit, ρ = 0.5, S = 100 ms → T = S / (1 − ρ) = 200 ms, and no
     // request ever waits for a slot.
     let (rho, s_ms) = (0.5, 100.0);
-    let r = run(1, 1024, "request_cpu_cap = 1.0", "round_robin", rho * 1000.0 / s_ms, 100, 12, 3);
+    let r = run(Queue {
+        tasks: 1,
+        cpu: 1024,
+        app: "request_cpu_cap = 1.0",
+        algorithm: "round_robin",
+        rate: rho * 1000.0 / s_ms,
+        service_ms: 100,
+        hours: 12,
+        seed: 3,
+    });
     assert!(within(r.mean_response_ms, s_ms / (1.0 - rho), 0.03), "mean response {} ms", r.mean_response_ms);
     assert_eq!(r.mean_wait_ms, 0.0);
 }
