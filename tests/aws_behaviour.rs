@@ -438,3 +438,19 @@ fn the_same_seed_gives_the_same_bytes() {
     let other = Scenario::from_str_named("quickstart.toml", text, &["seed=43".into()]).unwrap();
     assert_ne!(ecsim::output::events_csv(&a), ecsim::output::events_csv(&simulate(&other)));
 }
+
+#[test]
+fn instances_are_billed_per_second_with_a_one_minute_minimum() {
+    // Two m5.large ($0.096/h) for 20 minutes, one terminated after 30 s: 20 min × $0.096/60
+    // + the 60-second minimum for the other = $0.032 + $0.0016 = $0.0336, split over the
+    // services so that they add up to it.
+    let r = scenario(&format!(
+        "{}{}[services.x]\ntask_definition = \"x\"\ndesired_count = 1\n[[actions]]\nat = \"30s\"\nterminate_instance = {{ instance = \"g-1\" }}\n",
+        cluster(&["a"], &[("g", "m5.large", 2)]),
+        task_def("x", "bridge", 128, 256, "")
+    ));
+    let total: f64 = r.summary.iter().map(|s| s.cost_usd).sum();
+    assert!((total - 0.0336).abs() < 1e-9, "cost {total}");
+    let last = r.timeseries.last().unwrap();
+    assert!((last.cumulative_cost_usd - 0.0336).abs() < 1e-9);
+}

@@ -157,6 +157,8 @@ pub struct ContainerInstance {
     pub status: InstanceStatus,
     pub launched_at: SimTime,
     pub registered_at: Option<SimTime>,
+    /// When EC2 terminated the instance; billing stops here.
+    pub terminated_at: Option<SimTime>,
     pub registered_cpu: u32,
     pub registered_memory: u32,
     pub max_enis: u32,
@@ -200,6 +202,7 @@ impl ContainerInstance {
             status: InstanceStatus::Launching,
             launched_at,
             registered_at: None,
+            terminated_at: None,
             registered_cpu: itype.registered_cpu(),
             registered_memory: itype.registered_memory().saturating_sub(reserved_memory),
             max_enis: itype.max_enis,

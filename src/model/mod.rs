@@ -4,6 +4,7 @@
 pub mod action;
 pub mod alb;
 pub mod asg;
+pub mod billing;
 pub mod cluster;
 pub mod cluster_query;
 pub mod ec2;

@@ -146,6 +146,10 @@ pub struct ServiceSample {
     /// Memory in use (the app's baseline plus in-flight requests) over the memory the running
     /// tasks reserve, % (ECS's `MemoryUtilization`).
     pub mem_util_pct: f64,
+    /// The service's share of what the instances cost during the minute, USD.
+    pub cost_usd: f64,
+    /// The same since the start of the run.
+    pub cumulative_cost_usd: f64,
 }
 
 /// One row of `summary.csv`: a service at the end of the run and over it.
@@ -187,6 +191,12 @@ pub struct ServiceSummary {
     pub mem_util_pct: f64,
     /// Targets in the `healthy` state at the end.
     pub healthy_targets: u32,
+    /// The service's share of the cluster's cost over the run, USD: the instances' cost split
+    /// by reservations, idle capacity included, so the services add up to the whole bill.
+    pub cost_usd: f64,
+    /// The part of `cost_usd` that paid for capacity no task reserved.
+    pub idle_cost_usd: f64,
+    pub cost_per_million_requests: f64,
 }
 
 /// A number in an output column: counts print as integers, shares with three decimals,
@@ -196,13 +206,15 @@ pub enum Value {
     Count(u64),
     Share(f64),
     Fraction(f64),
+    /// US dollars, to a hundredth of a cent.
+    Money(f64),
 }
 
 impl Value {
     pub fn as_f64(self) -> f64 {
         match self {
             Value::Count(n) => n as f64,
-            Value::Share(x) | Value::Fraction(x) => x,
+            Value::Share(x) | Value::Fraction(x) | Value::Money(x) => x,
         }
     }
 }
@@ -213,6 +225,7 @@ impl std::fmt::Display for Value {
             Value::Count(n) => write!(f, "{n}"),
             Value::Share(x) => write!(f, "{x:.3}"),
             Value::Fraction(x) => write!(f, "{x:.6}"),
+            Value::Money(x) => write!(f, "{x:.4}"),
         }
     }
 }
@@ -250,7 +263,7 @@ impl LatencyHistogram {
 
 impl ServiceSample {
     /// The numeric columns of `timeseries.csv`, after `time_s` and `service`, in order.
-    pub const COLUMNS: [&'static str; 18] = [
+    pub const COLUMNS: [&'static str; 20] = [
         "desired",
         "running",
         "pending",
@@ -269,6 +282,8 @@ impl ServiceSample {
         "healthy_targets",
         "cpu_util_pct",
         "mem_util_pct",
+        "cost_usd",
+        "cumulative_cost_usd",
     ];
 
     pub fn column(&self, name: &str) -> Option<Value> {
@@ -293,6 +308,8 @@ impl ServiceSample {
             "healthy_targets" => c(self.healthy_targets),
             "cpu_util_pct" => Some(Value::Share(self.cpu_util_pct)),
             "mem_util_pct" => Some(Value::Share(self.mem_util_pct)),
+            "cost_usd" => Some(Value::Money(self.cost_usd)),
+            "cumulative_cost_usd" => Some(Value::Money(self.cumulative_cost_usd)),
             _ => None,
         }
     }
@@ -300,7 +317,7 @@ impl ServiceSample {
 
 impl ServiceSummary {
     /// The numeric columns of `summary.csv`, after `service` and `scheduling_strategy`, in order.
-    pub const COLUMNS: [&'static str; 24] = [
+    pub const COLUMNS: [&'static str; 27] = [
         "desired",
         "running",
         "pending",
@@ -325,6 +342,9 @@ impl ServiceSummary {
         "cpu_util_pct",
         "mem_util_pct",
         "healthy_targets",
+        "cost_usd",
+        "idle_cost_usd",
+        "cost_per_million_requests",
     ];
 
     pub fn column(&self, name: &str) -> Option<Value> {
@@ -354,6 +374,9 @@ impl ServiceSummary {
             "cpu_util_pct" => Some(Value::Share(self.cpu_util_pct)),
             "mem_util_pct" => Some(Value::Share(self.mem_util_pct)),
             "healthy_targets" => c(self.healthy_targets),
+            "cost_usd" => Some(Value::Money(self.cost_usd)),
+            "idle_cost_usd" => Some(Value::Money(self.idle_cost_usd)),
+            "cost_per_million_requests" => Some(Value::Money(self.cost_per_million_requests)),
             _ => None,
         }
     }

@@ -126,6 +126,7 @@ impl World<'_> {
             self.finish_stop(t);
         }
         self.cluster.instances[i].status = InstanceStatus::Inactive;
+        self.cluster.instances[i].terminated_at = Some(self.now());
         self.cluster.instances[i].timer.cancel();
         self.record(
             EventKind::InstanceTerminated,

@@ -6,6 +6,7 @@ use crate::engine::{EventQueue, MINUTE, RngStreams, SimRng, SimTime, format_seco
 use crate::record::{EventKind, EventRecord, Recorder, RunResult, ServiceSample, ServiceSummary};
 use crate::scenario::Scenario;
 
+mod billing;
 mod instances;
 mod reporting;
 mod scheduler;
@@ -149,6 +150,7 @@ pub fn simulate_into(
         world.check_invariants("the initial placement")?;
     }
     world.run(check_invariants)?;
+    world.bill();
     Ok(world.summary())
 }
 
@@ -176,6 +178,9 @@ struct World<'a> {
     traffic: Vec<traffic::ServiceTraffic>,
     /// Scratch buffer for completed requests.
     completed: Vec<crate::engine::processor_sharing::Completed>,
+    costs: Vec<billing::ServiceCost>,
+    /// Instances are billed up to this instant.
+    billed_until: SimTime,
 }
 
 impl<'a> World<'a> {
@@ -225,6 +230,8 @@ impl<'a> World<'a> {
             requests: Default::default(),
             traffic: (0..scenario.services.len()).map(|_| Default::default()).collect(),
             completed: Vec::new(),
+            costs: vec![Default::default(); scenario.services.len()],
+            billed_until: 0,
         };
         world.launch_initial_instances();
         world.start_workloads();

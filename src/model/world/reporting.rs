@@ -47,9 +47,12 @@ impl World<'_> {
     }
 
     pub(super) fn sample(&mut self) {
+        self.bill();
         for s in 0..self.services.len() {
             let mut sample = self.service_sample(s);
             self.traffic_minute(s, &mut sample);
+            sample.cost_usd = std::mem::take(&mut self.costs[s].minute);
+            sample.cumulative_cost_usd = self.costs[s].total;
             self.services[s].pending_task_minutes += u64::from(sample.pending);
             self.recorder.sample(sample);
         }
@@ -78,6 +81,10 @@ impl World<'_> {
                     ..ServiceSummary::default()
                 };
                 self.traffic_summary(s, &mut row);
+                row.cost_usd = self.costs[s].total;
+                row.idle_cost_usd = self.costs[s].idle;
+                row.cost_per_million_requests =
+                    if row.requests == 0 { 0.0 } else { row.cost_usd * 1e6 / row.requests as f64 };
                 row
             })
             .collect()

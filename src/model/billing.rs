@@ -1,0 +1,86 @@
+//! What the cluster costs: EC2 instances billed per second while they run, with Linux's
+//! one-minute minimum, and how an instance's cost is shared among the services on it.
+
+use crate::engine::{HOUR, SECOND, SimTime};
+
+/// Linux on-demand instances are billed per second with a 60-second minimum
+/// (ASG:ec2-auto-scaling-termination-policies.md for per-second billing; the minimum from the
+/// AWS billing pages, AWS-SEMANTICS.md §5).
+pub const MINIMUM_BILLED: SimTime = 60 * SECOND;
+
+/// The cost of `ms` of an instance at `price_per_hour` USD.
+pub fn cost(price_per_hour: f64, ms: SimTime) -> f64 {
+    price_per_hour * ms as f64 / HOUR as f64
+}
+
+/// The time billed for an instance that ran `ran` ms: whole seconds, rounded up, and at least
+/// the one-minute minimum.
+pub fn billed(ran: SimTime) -> SimTime {
+    ran.div_ceil(SECOND).saturating_mul(SECOND).max(MINIMUM_BILLED)
+}
+
+/// Splits an instance's cost among the services on it, all of it.
+///
+/// A service's weight on an instance is the mean of its shares of the instance's registered CPU
+/// and memory. The reserved part of the cost goes to each service by its weight; the idle part
+/// (capacity paid for but reserved by nobody) goes to the services on the instance in proportion
+/// to their weights, or, on an instance with no task, to every service by its weight across the
+/// cluster (`cluster_weights`), or evenly when nothing runs anywhere. So the services' costs add
+/// up to what the cluster costs, and each also knows how much of it was idle [assume: AWS bills
+/// instances, not services; this is the usual full-absorption allocation].
+pub fn allocate(cost: f64, weights: &[f64], cluster_weights: &[f64], to: &mut [f64], idle_to: &mut [f64]) {
+    let used: f64 = weights.iter().sum::<f64>().min(1.0);
+    let idle = cost * (1.0 - used);
+    for (s, w) in weights.iter().enumerate() {
+        to[s] += cost * w;
+    }
+    let (basis, total) = if used > 0.0 {
+        (weights, weights.iter().sum::<f64>())
+    } else {
+        (cluster_weights, cluster_weights.iter().sum::<f64>())
+    };
+    let n = to.len();
+    for s in 0..n {
+        let share = if total > 0.0 { basis[s] / total } else { 1.0 / n as f64 };
+        to[s] += idle * share;
+        idle_to[s] += idle * share;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_hour_of_m5_large_costs_its_hourly_price() {
+        assert!((cost(0.096, HOUR) - 0.096).abs() < 1e-12);
+    }
+
+    #[test]
+    fn billing_rounds_up_to_seconds_with_a_one_minute_minimum() {
+        // A 30-second instance is billed 60 s; 61.2 s is billed 62 s.
+        assert_eq!(billed(30 * SECOND), 60 * SECOND);
+        assert_eq!(billed(61_200), 62 * SECOND);
+        assert_eq!(billed(2 * HOUR), 2 * HOUR);
+        // 90 minutes of an m5.large: 1.5 × $0.096 = $0.144.
+        assert!((cost(0.096, billed(90 * 60 * SECOND)) - 0.144).abs() < 1e-12);
+    }
+
+    #[test]
+    fn allocation_adds_up_and_separates_idle() {
+        // Service 0 reserves 50% of the instance, service 1 25%: 25% is idle, shared 2:1.
+        let (mut to, mut idle) = (vec![0.0; 2], vec![0.0; 2]);
+        allocate(1.0, &[0.5, 0.25], &[0.5, 0.25], &mut to, &mut idle);
+        assert!((to[0] + to[1] - 1.0).abs() < 1e-12);
+        assert!((idle[0] - 0.25 * 2.0 / 3.0).abs() < 1e-12);
+        assert!((to[0] - (0.5 + 0.25 * 2.0 / 3.0)).abs() < 1e-12);
+        // An empty instance's cost goes to the services by their cluster-wide weight.
+        let (mut to, mut idle) = (vec![0.0; 2], vec![0.0; 2]);
+        allocate(1.0, &[0.0, 0.0], &[0.1, 0.3], &mut to, &mut idle);
+        assert!((to[1] - 0.75).abs() < 1e-12 && (idle[0] - 0.25).abs() < 1e-12);
+        // Nothing runs anywhere: evenly.
+        let (mut to, mut idle) = (vec![0.0; 2], vec![0.0; 2]);
+        allocate(1.0, &[0.0, 0.0], &[0.0, 0.0], &mut to, &mut idle);
+        assert_eq!(to, vec![0.5, 0.5]);
+    }
+}
