@@ -4,7 +4,9 @@
 pub mod action;
 pub mod alb;
 pub mod asg;
+pub mod autoscaling;
 pub mod billing;
+pub mod cloudwatch;
 pub mod cluster;
 pub mod cluster_query;
 pub mod ec2;

@@ -77,6 +77,8 @@ pub struct ServiceDefinition {
     /// `healthCheckGracePeriodSeconds`: after a task reaches RUNNING, unhealthy load balancer
     /// checks are ignored this long. Default 0 (ECS-DG:service_definition_parameters.md).
     pub health_check_grace_period: SimTime,
+    /// Service Auto Scaling, if the service has a scalable target.
+    pub auto_scaling: Option<super::autoscaling::ServiceScaling>,
 }
 
 /// What the scheduler sees of a service's tasks when it decides.

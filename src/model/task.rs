@@ -105,6 +105,8 @@ pub struct Serving {
     pub completion_timer: Timer,
     pub health_timer: Timer,
     pub in_flight: u32,
+    /// MiB held by the requests in flight.
+    pub memory_in_flight: f64,
     /// CPU-ms of work already counted into the service's busy time.
     pub work_accounted: f64,
     /// The vCPUs the task's reservation stands for, the denominator of its CPU utilization.

@@ -44,6 +44,14 @@ pub enum EventKind {
     TargetDraining,
     /// The deregistration delay is over; the target left the group.
     TargetDeregistered,
+    /// A CloudWatch alarm changed state.
+    AlarmStateChanged,
+    /// Application Auto Scaling changed the desired count.
+    ScalingActivity,
+    /// A policy asked for a change that a cooldown or a bound held back.
+    ScalingHeld,
+    /// A scheduled action set new capacity bounds.
+    ScheduledAction,
 }
 
 impl EventKind {
@@ -68,10 +76,14 @@ impl EventKind {
             EventKind::TargetUnhealthy => "target_unhealthy",
             EventKind::TargetDraining => "target_draining",
             EventKind::TargetDeregistered => "target_deregistered",
+            EventKind::AlarmStateChanged => "alarm_state_changed",
+            EventKind::ScalingActivity => "scaling_activity",
+            EventKind::ScalingHeld => "scaling_held",
+            EventKind::ScheduledAction => "scheduled_action",
         }
     }
 
-    pub const ALL: [EventKind; 19] = [
+    pub const ALL: [EventKind; 23] = [
         EventKind::InstanceLaunched,
         EventKind::InstanceRegistered,
         EventKind::InstanceDraining,
@@ -91,6 +103,10 @@ impl EventKind {
         EventKind::TargetUnhealthy,
         EventKind::TargetDraining,
         EventKind::TargetDeregistered,
+        EventKind::AlarmStateChanged,
+        EventKind::ScalingActivity,
+        EventKind::ScalingHeld,
+        EventKind::ScheduledAction,
     ];
 }
 
@@ -150,6 +166,11 @@ pub struct ServiceSample {
     pub cost_usd: f64,
     /// The same since the start of the run.
     pub cumulative_cost_usd: f64,
+    /// The latest CloudWatch datapoint the service's first scaling policy saw, after the
+    /// publication delay (0 without a policy or a datapoint).
+    pub scaling_metric: f64,
+    /// The service's scaling alarms in the ALARM state.
+    pub alarms_in_alarm: u32,
 }
 
 /// One row of `summary.csv`: a service at the end of the run and over it.
@@ -263,7 +284,7 @@ impl LatencyHistogram {
 
 impl ServiceSample {
     /// The numeric columns of `timeseries.csv`, after `time_s` and `service`, in order.
-    pub const COLUMNS: [&'static str; 20] = [
+    pub const COLUMNS: [&'static str; 22] = [
         "desired",
         "running",
         "pending",
@@ -284,6 +305,8 @@ impl ServiceSample {
         "mem_util_pct",
         "cost_usd",
         "cumulative_cost_usd",
+        "scaling_metric",
+        "alarms_in_alarm",
     ];
 
     pub fn column(&self, name: &str) -> Option<Value> {
@@ -310,6 +333,8 @@ impl ServiceSample {
             "mem_util_pct" => Some(Value::Share(self.mem_util_pct)),
             "cost_usd" => Some(Value::Money(self.cost_usd)),
             "cumulative_cost_usd" => Some(Value::Money(self.cumulative_cost_usd)),
+            "scaling_metric" => Some(Value::Share(self.scaling_metric)),
+            "alarms_in_alarm" => c(self.alarms_in_alarm),
             _ => None,
         }
     }

@@ -50,6 +50,8 @@ pub struct Scenario {
     /// Ports (inclusive ranges) the targets' security group admits from the ALB; `None`: all.
     pub alb_ingress: Option<Vec<(u16, u16)>>,
     pub slo: Option<LatencySlo>,
+    /// How long after its minute ends a CloudWatch datapoint becomes visible to alarms.
+    pub publish_delay: SimTime,
     pub actions: Vec<ScheduledAction>,
     /// The `[[expect]]` tables, checked by `ecsim check`.
     pub expectations: Vec<Expectation>,

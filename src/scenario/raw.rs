@@ -117,6 +117,7 @@ pub struct RawScenario {
     #[serde(default)]
     pub workloads: IndexMap<String, RawWorkload>,
     pub slo: Option<RawSlo>,
+    pub cloudwatch: Option<RawCloudWatch>,
     #[serde(default)]
     pub actions: Vec<RawAction>,
     #[serde(default)]
@@ -294,6 +295,127 @@ pub struct RawService {
     pub deployment_configuration: Option<RawDeploymentConfiguration>,
     pub load_balancer: Option<RawLoadBalancer>,
     pub health_check_grace_period: Option<RawDuration>,
+    pub auto_scaling: Option<RawAutoScaling>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCloudWatch {
+    pub publish_delay: Option<RawDuration>,
+}
+
+/// Application Auto Scaling for a service: the scalable target and its policies.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAutoScaling {
+    pub min_capacity: u32,
+    pub max_capacity: u32,
+    #[serde(default)]
+    pub target_tracking: Vec<RawTargetTracking>,
+    #[serde(default)]
+    pub step_scaling: Vec<RawStepScaling>,
+    #[serde(default)]
+    pub scheduled: Vec<RawScheduled>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTargetTracking {
+    pub name: Option<String>,
+    /// A predefined metric: ECSServiceAverageCPUUtilization, ECSServiceAverageMemoryUtilization,
+    /// ALBRequestCountPerTarget.
+    pub predefined_metric: Option<String>,
+    pub custom_metric: Option<RawCustomMetric>,
+    pub target_value: f64,
+    pub scale_out_cooldown: Option<RawDuration>,
+    pub scale_in_cooldown: Option<RawDuration>,
+    pub disable_scale_in: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCustomMetric {
+    pub metric: String,
+    pub statistic: Option<RawStatistic>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub enum RawStatistic {
+    Average,
+    Sum,
+    Minimum,
+    Maximum,
+    SampleCount,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub enum RawComparison {
+    GreaterThanOrEqualToThreshold,
+    GreaterThanThreshold,
+    LessThanThreshold,
+    LessThanOrEqualToThreshold,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum RawMissingData {
+    Missing,
+    NotBreaching,
+    Breaching,
+    Ignore,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub enum RawAdjustmentType {
+    ChangeInCapacity,
+    PercentChangeInCapacity,
+    ExactCapacity,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStepScaling {
+    pub name: Option<String>,
+    pub alarm: RawAlarm,
+    pub adjustment_type: RawAdjustmentType,
+    pub steps: Vec<RawStep>,
+    pub min_adjustment_magnitude: Option<u32>,
+    pub cooldown: Option<RawDuration>,
+    pub metric_aggregation_type: Option<RawStatistic>,
+}
+
+/// A CloudWatch alarm on one of the service's metrics.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlarm {
+    pub name: Option<String>,
+    pub metric: String,
+    pub statistic: Option<RawStatistic>,
+    pub period: Option<RawDuration>,
+    pub evaluation_periods: Option<u32>,
+    pub datapoints_to_alarm: Option<u32>,
+    pub threshold: f64,
+    pub comparison: RawComparison,
+    pub treat_missing_data: Option<RawMissingData>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    pub lower: Option<f64>,
+    pub upper: Option<f64>,
+    pub adjustment: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScheduled {
+    pub name: Option<String>,
+    pub at: Option<RawDuration>,
+    pub rate: Option<RawDuration>,
+    pub cron: Option<String>,
+    pub min_capacity: Option<u32>,
+    pub max_capacity: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]

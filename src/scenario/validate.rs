@@ -11,11 +11,16 @@ use super::error::{ScenarioError, suggest};
 use super::raw::*;
 use super::source::{KeyPath, Source, span_of};
 use super::{FORMAT_VERSION, Scenario};
-use crate::engine::{Distribution, HOUR, SECOND, SimTime};
+use crate::engine::{Distribution, HOUR, MINUTE, SECOND, SimTime};
 use crate::expect::{Agg, Check, Expectation, Op, Window};
 use crate::model::action::{Action, ScheduledAction};
 use crate::model::alb::{Algorithm, DEFAULT_DEREGISTRATION_DELAY, DEFAULT_IDLE_TIMEOUT, HealthCheck, TargetGroupSpec};
 use crate::model::asg::{AutoScalingGroup, default_agent_registration_time, default_boot_time};
+use crate::model::autoscaling::{
+    AdjustmentType, Cron, DEFAULT_COOLDOWN, PREDEFINED_METRICS, Schedule, ScheduledAction as ScalingScheduledAction,
+    ServiceMetric, ServiceScaling, StepAdjustment, StepScalingPolicy, TargetTrackingPolicy, predefined_metric,
+};
+use crate::model::cloudwatch::{AlarmSpec, Comparison, MissingData, Statistic};
 use crate::model::cluster_query::Expression;
 use crate::model::ec2::{CpuArchitecture, DEFAULT_DYNAMIC_HOST_PORT_RANGE, InstanceType, builtin_instance_types};
 use crate::model::image::Image;
@@ -27,6 +32,11 @@ use crate::model::task_definition::{
 };
 use crate::model::workload::{ArrivalProcess, LatencySlo, RatePattern, TraceData, Workload, parse_trace_csv};
 use crate::record::{EventKind, ServiceSample, ServiceSummary};
+
+/// CloudWatch datapoints become visible to alarms a minute after their period ends [assume: AWS
+/// documents one-minute publication for ECS metrics but not the ingestion delay; one minute is the
+/// commonly observed figure].
+pub const DEFAULT_PUBLISH_DELAY: SimTime = 60 * SECOND;
 
 /// The longest run a scenario may ask for: a year of simulated time.
 pub const MAX_DURATION: SimTime = 366 * 24 * HOUR;
@@ -254,6 +264,9 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
             (Some(d), Some(_)) => d.0,
             (None, _) => 0,
         };
+        if let Some(a) = &svc.auto_scaling {
+            def.auto_scaling = Some(auto_scaling(&cx, &path.key("auto_scaling"), a, &def, duration)?);
+        }
         services.push(def);
     }
     let base_dir = std::path::Path::new(&source.name).parent().map(std::path::Path::to_path_buf).unwrap_or_default();
@@ -335,6 +348,7 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
         workloads,
         alb_ingress,
         slo,
+        publish_delay: raw.cloudwatch.as_ref().and_then(|c| c.publish_delay).map_or(DEFAULT_PUBLISH_DELAY, |d| d.0),
         actions,
         expectations,
     })
@@ -739,6 +753,7 @@ fn service(
         deployment_configuration,
         load_balancer: None,
         health_check_grace_period: 0,
+        auto_scaling: None,
     })
 }
 
@@ -1282,4 +1297,229 @@ fn arrivals(
         (RawProcess::Poisson, p) => ArrivalProcess::Poisson(p),
     };
     process.validate().map(|_| process).map_err(|m| cx.err(path, m))
+}
+
+fn statistic(s: RawStatistic) -> Statistic {
+    match s {
+        RawStatistic::Average => Statistic::Average,
+        RawStatistic::Sum => Statistic::Sum,
+        RawStatistic::Minimum => Statistic::Minimum,
+        RawStatistic::Maximum => Statistic::Maximum,
+        RawStatistic::SampleCount => Statistic::SampleCount,
+    }
+}
+
+fn service_metric(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    name: &str,
+    def: &ServiceDefinition,
+) -> Result<ServiceMetric, ScenarioError> {
+    let metric = ServiceMetric::from_name(name).ok_or_else(|| {
+        cx.err_suggest(
+            path,
+            format!("`{name}` is not a service metric"),
+            name,
+            ServiceMetric::ALL.map(ServiceMetric::name),
+        )
+    })?;
+    let needs_lb = matches!(
+        metric,
+        ServiceMetric::RequestCount | ServiceMetric::RequestCountPerTarget | ServiceMetric::InFlightRequestsPerTask
+    );
+    if needs_lb && def.load_balancer.is_none() {
+        return Err(cx.err(path, format!("{name} comes from the load balancer, and service `{}` has none", def.name)));
+    }
+    Ok(metric)
+}
+
+fn auto_scaling(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    a: &RawAutoScaling,
+    def: &ServiceDefinition,
+    duration: SimTime,
+) -> Result<ServiceScaling, ScenarioError> {
+    if def.scheduling_strategy == SchedulingStrategy::Daemon {
+        return Err(cx.err(path, "a DAEMON service runs one task per instance and cannot be auto scaled"));
+    }
+    if a.min_capacity > a.max_capacity {
+        return Err(cx.err(&path.key("min_capacity"), "min_capacity must not exceed max_capacity"));
+    }
+    if !(a.min_capacity..=a.max_capacity).contains(&def.desired_count) {
+        return Err(cx.err(
+            &path.key("max_capacity"),
+            format!(
+                "the service's desired_count {} lies outside [{}, {}]",
+                def.desired_count, a.min_capacity, a.max_capacity
+            ),
+        ));
+    }
+    let mut names = BTreeSet::new();
+    let mut name_of = |given: &Option<String>, fallback: String, p: &KeyPath| -> Result<String, ScenarioError> {
+        let n = given.clone().unwrap_or(fallback);
+        if !names.insert(n.clone()) {
+            return Err(cx.err(&p.key("name"), format!("two scaling policies or actions are named `{n}`")));
+        }
+        Ok(n)
+    };
+    let mut target_tracking = Vec::new();
+    for (i, t) in a.target_tracking.iter().enumerate() {
+        let p = path.key("target_tracking").index(i);
+        let (metric, stat) = match (&t.predefined_metric, &t.custom_metric) {
+            (Some(m), None) => {
+                let found = predefined_metric(m).ok_or_else(|| {
+                    cx.err_suggest(
+                        &p.key("predefined_metric"),
+                        format!("`{m}` is not a predefined metric"),
+                        m,
+                        PREDEFINED_METRICS,
+                    )
+                })?;
+                if found.0 == ServiceMetric::RequestCountPerTarget && def.load_balancer.is_none() {
+                    return Err(cx.err(
+                        &p.key("predefined_metric"),
+                        "ALBRequestCountPerTarget needs a service with a load_balancer",
+                    ));
+                }
+                found
+            }
+            (None, Some(c)) => (
+                service_metric(cx, &p.key("custom_metric").key("metric"), &c.metric, def)?,
+                c.statistic.map_or(Statistic::Average, statistic),
+            ),
+            _ => return Err(cx.err(&p, "give exactly one of predefined_metric or custom_metric")),
+        };
+        if !(t.target_value.is_finite() && t.target_value > 0.0) {
+            return Err(cx.err(&p.key("target_value"), "the target value must be a positive number"));
+        }
+        target_tracking.push(TargetTrackingPolicy {
+            name: name_of(&t.name, format!("target-tracking-{}", i + 1), &p)?,
+            metric,
+            statistic: stat,
+            target_value: t.target_value,
+            scale_out_cooldown: t.scale_out_cooldown.map_or(DEFAULT_COOLDOWN, |d| d.0),
+            scale_in_cooldown: t.scale_in_cooldown.map_or(DEFAULT_COOLDOWN, |d| d.0),
+            disable_scale_in: t.disable_scale_in.unwrap_or(false),
+        });
+    }
+    let mut step_scaling = Vec::new();
+    for (i, st) in a.step_scaling.iter().enumerate() {
+        let p = path.key("step_scaling").index(i);
+        let name = name_of(&st.name, format!("step-scaling-{}", i + 1), &p)?;
+        let apath = p.key("alarm");
+        let metric = service_metric(cx, &apath.key("metric"), &st.alarm.metric, def)?;
+        let period = st.alarm.period.map_or(MINUTE, |d| d.0);
+        if period == 0 || period % MINUTE != 0 {
+            return Err(cx.err(
+                &apath.key("period"),
+                "ECS metrics have one-minute resolution: the period is a whole number of minutes",
+            ));
+        }
+        let evaluation_periods = st.alarm.evaluation_periods.unwrap_or(1);
+        let datapoints_to_alarm = st.alarm.datapoints_to_alarm.unwrap_or(evaluation_periods);
+        if evaluation_periods == 0 || datapoints_to_alarm == 0 || datapoints_to_alarm > evaluation_periods {
+            return Err(cx.err(&apath.key("datapoints_to_alarm"), "1 ≤ datapoints_to_alarm ≤ evaluation_periods"));
+        }
+        if st.steps.is_empty() {
+            return Err(cx.err(&p.key("steps"), "a step scaling policy needs at least one step"));
+        }
+        let mut steps: Vec<StepAdjustment> = st
+            .steps
+            .iter()
+            .map(|s| StepAdjustment { lower: s.lower, upper: s.upper, adjustment: s.adjustment })
+            .collect();
+        steps.sort_by(|x, y| x.lower.unwrap_or(f64::NEG_INFINITY).total_cmp(&y.lower.unwrap_or(f64::NEG_INFINITY)));
+        // Ranges must not overlap or leave gaps; at most one open lower and one open upper bound
+        // (AAS:application-auto-scaling-step-scaling-policies.md).
+        for w in steps.windows(2) {
+            if w[0].upper != w[1].lower || w[0].upper.is_none() {
+                return Err(cx.err(
+                    &p.key("steps"),
+                    "steps must not overlap or leave gaps: each step's upper bound is the next one's lower bound",
+                ));
+            }
+        }
+        for s in &steps {
+            if let (Some(lo), Some(hi)) = (s.lower, s.upper)
+                && lo >= hi
+            {
+                return Err(cx.err(&p.key("steps"), format!("a step from {lo} to {hi} is empty")));
+            }
+        }
+        step_scaling.push(StepScalingPolicy {
+            name: name.clone(),
+            metric,
+            alarm: AlarmSpec {
+                name: st.alarm.name.clone().unwrap_or_else(|| format!("{}-{name}", def.name)),
+                statistic: st.alarm.statistic.map_or(Statistic::Average, statistic),
+                period,
+                evaluation_periods,
+                datapoints_to_alarm,
+                threshold: st.alarm.threshold,
+                comparison: match st.alarm.comparison {
+                    RawComparison::GreaterThanOrEqualToThreshold => Comparison::GreaterThanOrEqualToThreshold,
+                    RawComparison::GreaterThanThreshold => Comparison::GreaterThanThreshold,
+                    RawComparison::LessThanThreshold => Comparison::LessThanThreshold,
+                    RawComparison::LessThanOrEqualToThreshold => Comparison::LessThanOrEqualToThreshold,
+                },
+                treat_missing_data: match st.alarm.treat_missing_data.unwrap_or(RawMissingData::Missing) {
+                    RawMissingData::Missing => MissingData::Missing,
+                    RawMissingData::NotBreaching => MissingData::NotBreaching,
+                    RawMissingData::Breaching => MissingData::Breaching,
+                    RawMissingData::Ignore => MissingData::Ignore,
+                },
+            },
+            adjustment_type: match st.adjustment_type {
+                RawAdjustmentType::ChangeInCapacity => AdjustmentType::ChangeInCapacity,
+                RawAdjustmentType::PercentChangeInCapacity => AdjustmentType::PercentChangeInCapacity,
+                RawAdjustmentType::ExactCapacity => AdjustmentType::ExactCapacity,
+            },
+            steps,
+            min_adjustment_magnitude: st.min_adjustment_magnitude,
+            cooldown: st.cooldown.map_or(DEFAULT_COOLDOWN, |d| d.0),
+            metric_aggregation_type: st.metric_aggregation_type.map_or(Statistic::Average, statistic),
+        });
+    }
+    let mut scheduled = Vec::new();
+    for (i, sc) in a.scheduled.iter().enumerate() {
+        let p = path.key("scheduled").index(i);
+        let schedule = match (sc.at, sc.rate, &sc.cron) {
+            (Some(at), None, None) => {
+                if at.0 > duration {
+                    return Err(cx.err(&p.key("at"), "this scheduled action comes after the end of the run"));
+                }
+                Schedule::At(at.0)
+            }
+            (None, Some(r), None) if r.0 >= MINUTE => Schedule::Rate(r.0),
+            (None, Some(_), None) => {
+                return Err(
+                    cx.err(&p.key("rate"), "scheduled actions have one-minute resolution: a rate of at least 1m")
+                );
+            }
+            (None, None, Some(c)) => Schedule::Cron(Cron::parse(c).map_err(|m| cx.err(&p.key("cron"), m))?),
+            _ => return Err(cx.err(&p, "give exactly one of `at`, `rate` or `cron`")),
+        };
+        if sc.min_capacity.is_none() && sc.max_capacity.is_none() {
+            return Err(cx.err(&p, "a scheduled action sets min_capacity, max_capacity or both"));
+        }
+        if let (Some(lo), Some(hi)) = (sc.min_capacity, sc.max_capacity)
+            && lo > hi
+        {
+            return Err(cx.err(&p.key("min_capacity"), "min_capacity must not exceed max_capacity"));
+        }
+        scheduled.push(ScalingScheduledAction {
+            name: name_of(&sc.name, format!("scheduled-{}", i + 1), &p)?,
+            schedule,
+            min_capacity: sc.min_capacity,
+            max_capacity: sc.max_capacity,
+        });
+    }
+    Ok(ServiceScaling {
+        min_capacity: a.min_capacity,
+        max_capacity: a.max_capacity,
+        target_tracking,
+        step_scaling,
+        scheduled,
+    })
 }

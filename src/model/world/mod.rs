@@ -6,6 +6,7 @@ use crate::engine::{EventQueue, MINUTE, RngStreams, SimRng, SimTime, format_seco
 use crate::record::{EventKind, EventRecord, Recorder, RunResult, ServiceSample, ServiceSummary};
 use crate::scenario::Scenario;
 
+mod autoscaling;
 mod billing;
 mod instances;
 mod reporting;
@@ -83,6 +84,11 @@ enum Event {
     /// A connection the security group dropped times out at the load balancer.
     ConnectTimeout {
         service: u32,
+    },
+    /// A scheduled scaling action fires.
+    ScheduledScaling {
+        service: u32,
+        action: u32,
     },
 }
 
@@ -179,6 +185,8 @@ struct World<'a> {
     /// Scratch buffer for completed requests.
     completed: Vec<crate::engine::processor_sharing::Completed>,
     costs: Vec<billing::ServiceCost>,
+    /// Service Auto Scaling, per service that has it.
+    scaling: Vec<Option<autoscaling::Scaling>>,
     /// Instances are billed up to this instant.
     billed_until: SimTime,
 }
@@ -231,10 +239,12 @@ impl<'a> World<'a> {
             traffic: (0..scenario.services.len()).map(|_| Default::default()).collect(),
             completed: Vec::new(),
             costs: vec![Default::default(); scenario.services.len()],
+            scaling: Vec::new(),
             billed_until: 0,
         };
         world.launch_initial_instances();
         world.start_workloads();
+        world.start_scaling();
         for (index, _) in scenario.actions.iter().enumerate() {
             world.queue.schedule(scenario.actions[index].at, Event::Action { index: index as u32 });
         }
@@ -432,6 +442,7 @@ impl<'a> World<'a> {
                 }
             }
             Event::ConnectTimeout { service } => self.connect_timeout(service as usize),
+            Event::ScheduledScaling { service, action } => self.scheduled_scaling(service as usize, action as usize),
             // A minute's row shows the state once everything at that instant has happened: while
             // other events share the instant, the sample goes back behind them.
             Event::Sample if self.queue.peek_time() == Some(self.now()) => {

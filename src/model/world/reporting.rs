@@ -48,13 +48,24 @@ impl World<'_> {
 
     pub(super) fn sample(&mut self) {
         self.bill();
+        let mut rows = Vec::with_capacity(self.services.len());
         for s in 0..self.services.len() {
-            let mut sample = self.service_sample(s);
-            self.traffic_minute(s, &mut sample);
-            sample.cost_usd = std::mem::take(&mut self.costs[s].minute);
-            sample.cumulative_cost_usd = self.costs[s].total;
-            self.services[s].pending_task_minutes += u64::from(sample.pending);
-            self.recorder.sample(sample);
+            let mut row = self.service_sample(s);
+            self.traffic_minute(s, &mut row);
+            row.cost_usd = std::mem::take(&mut self.costs[s].minute);
+            row.cumulative_cost_usd = self.costs[s].total;
+            rows.push(row);
+        }
+        // The alarms act at the minute's end, so the row shows the desired count they set.
+        self.autoscale(&rows);
+        for (s, mut row) in rows.into_iter().enumerate() {
+            row.desired = self.services[s].desired_count;
+            if let Some(scaling) = &self.scaling[s] {
+                row.scaling_metric = scaling.seen.unwrap_or(0.0);
+                row.alarms_in_alarm = scaling.alarms_in_alarm;
+            }
+            self.services[s].pending_task_minutes += u64::from(row.pending);
+            self.recorder.sample(row);
         }
     }
 

@@ -63,6 +63,13 @@ pub(super) struct ServiceTraffic {
     pub(super) mem_in_use: Integral,
     /// MiB reserved by the service's running tasks, integrated over time.
     pub(super) mem_reserved: Integral,
+    /// Requests in flight in the service's tasks, integrated over time.
+    pub(super) in_flight: Integral,
+    /// The minute's per-task CPU and memory utilization, %, for CloudWatch's statistics.
+    pub(super) task_cpu_pct: Vec<f64>,
+    pub(super) task_mem_pct: Vec<f64>,
+    /// The minute's mean requests in flight per serving task.
+    pub(super) in_flight_per_task: Option<f64>,
 }
 
 /// A request in flight: when it arrived and whose it is.
@@ -194,6 +201,7 @@ impl World<'_> {
             completion_timer: Default::default(),
             health_timer: Default::default(),
             in_flight: 0,
+            memory_in_flight: 0.0,
             work_accounted: 0.0,
             reserved_vcpu,
         });
@@ -390,6 +398,7 @@ impl World<'_> {
             let r = self.requests.take(id);
             let mem = self.scenario.workloads[r.workload as usize].memory_per_request;
             self.traffic[s].mem_in_use.add_rate(now, -mem);
+            self.traffic[s].in_flight.add_rate(now, -1.0);
         }
         self.refresh_instance_cpu(self.tasks[t].instance);
     }
@@ -440,8 +449,10 @@ impl World<'_> {
             }
             Admission::InService | Admission::Queued => {
                 serving.in_flight += 1;
+                serving.memory_in_flight += spec.memory_per_request;
                 self.target_groups[tg].targets[k].in_flight += 1;
                 self.traffic[s].mem_in_use.add_rate(now, spec.memory_per_request);
+                self.traffic[s].in_flight.add_rate(now, 1.0);
                 self.reschedule_completion(t);
             }
         }
@@ -487,6 +498,7 @@ impl World<'_> {
             let spec = &self.scenario.workloads[r.workload as usize];
             if let Some(serving) = self.tasks[t].serving.as_mut() {
                 serving.in_flight -= 1;
+                serving.memory_in_flight -= spec.memory_per_request;
             }
             if let (Some(g), Some(k)) = (tg, k) {
                 let target = &mut self.target_groups[g].targets[k];
@@ -494,6 +506,7 @@ impl World<'_> {
             }
             let traffic = &mut self.traffic[s];
             traffic.mem_in_use.add_rate(now, -spec.memory_per_request);
+            traffic.in_flight.add_rate(now, -1.0);
             let response = now - r.arrived;
             if response > spec.timeout {
                 traffic.minute_errors += 1;
@@ -514,13 +527,32 @@ impl World<'_> {
     pub(super) fn traffic_minute(&mut self, s: usize, sample: &mut ServiceSample) {
         let now = self.now();
         let tasks = self.services[s].tasks.clone();
+        self.traffic[s].task_cpu_pct.clear();
+        self.traffic[s].task_mem_pct.clear();
+        let mut serving_tasks = 0u32;
         for t in tasks {
+            let td = self.tasks[t].task_definition;
+            let reserved_mem = f64::from(self.requirements[td].memory.max(1));
+            let baseline = f64::from(self.scenario.task_definitions[td].app.memory_baseline);
             if let Some(serving) = self.tasks[t].serving.as_mut() {
                 let work = serving.server.work_done(now);
-                self.traffic[s].minute_busy_cpu_ms += work - serving.work_accounted;
+                let delta = work - serving.work_accounted;
                 serving.work_accounted = work;
+                serving_tasks += 1;
+                let traffic = &mut self.traffic[s];
+                traffic.minute_busy_cpu_ms += delta;
+                traffic.task_cpu_pct.push(pct(delta, serving.reserved_vcpu * MINUTE as f64));
+                traffic.task_mem_pct.push(pct(baseline + serving.memory_in_flight, reserved_mem));
+            } else if self.tasks[t].status == TaskStatus::Running {
+                // A task without load: idle CPU, its app's baseline memory.
+                let traffic = &mut self.traffic[s];
+                traffic.task_cpu_pct.push(0.0);
+                traffic.task_mem_pct.push(pct(baseline, reserved_mem));
             }
         }
+        let in_flight = self.traffic[s].in_flight.take(now);
+        self.traffic[s].in_flight_per_task =
+            (serving_tasks > 0).then(|| in_flight / (f64::from(serving_tasks) * MINUTE as f64));
         let traffic = &mut self.traffic[s];
         let reserved_cpu_ms = traffic.reserved_vcpu.take(now);
         let used_mem = traffic.mem_in_use.take(now);
