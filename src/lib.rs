@@ -22,6 +22,7 @@ pub mod model;
 pub mod output;
 pub mod record;
 pub mod scenario;
+pub mod sweep;
 
 pub use model::simulate;
 pub use record::RunResult;

@@ -1,6 +1,8 @@
 //! The command line: parses arguments, calls the library, prints, and maps outcomes to exit
 //! codes (0 success, 1 internal error or failed check, 2 bad input). No simulation logic here.
 
+mod sweep;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -46,6 +48,13 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Run a sweep: a base scenario over a grid of parameters, replicated with seeds; writes
+    /// runs.csv, aggregate.csv and charts.
+    Sweep(sweep::SweepArgs),
+    /// Join the output folders of a sweep's shards into the files one machine would write.
+    Merge(sweep::MergeArgs),
+    /// Write a self-contained HTML report of a run or sweep folder.
+    Report(sweep::ReportArgs),
 }
 
 /// Exit code for bad input: the user can fix it.
@@ -92,6 +101,9 @@ fn dispatch(cli: Cli) -> ExitCode {
             Err(e) => bad_input(&e),
         },
         Command::Check { paths } => check(&paths),
+        Command::Sweep(args) => sweep::sweep(args),
+        Command::Merge(args) => sweep::merge(args),
+        Command::Report(args) => sweep::report(args),
     }
 }
 
@@ -161,8 +173,12 @@ fn scenario_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
 
 /// What `check` found for one scenario file.
 enum Checked {
-    Ran { outcomes: Vec<crate::expect::Outcome> },
+    Ran {
+        outcomes: Vec<crate::expect::Outcome>,
+    },
     Invalid(ScenarioError),
+    /// A sweep file, which `check` does not run.
+    Sweep,
 }
 
 fn check(paths: &[PathBuf]) -> ExitCode {
@@ -177,17 +193,20 @@ fn check(paths: &[PathBuf]) -> ExitCode {
     let results: Vec<(PathBuf, Checked)> = files
         .par_iter()
         .map(|f| {
-            let checked = match Scenario::from_path(f, &[]) {
-                Ok(s) => {
+            let is_sweep = std::fs::read_to_string(f).is_ok_and(|t| crate::sweep::is_sweep_text(&t));
+            let checked = match if is_sweep { None } else { Some(Scenario::from_path(f, &[])) } {
+                None => Checked::Sweep,
+                Some(Ok(s)) => {
                     let r = crate::simulate(&s);
                     Checked::Ran { outcomes: s.expectations.iter().map(|e| e.evaluate(&r)).collect() }
                 }
-                Err(e) => Checked::Invalid(e),
+                Some(Err(e)) => Checked::Invalid(e),
             };
             (f.clone(), checked)
         })
         .collect();
     let mut failed = 0;
+    let mut skipped = 0;
     for (file, checked) in &results {
         match checked {
             Checked::Ran { outcomes } => {
@@ -206,8 +225,14 @@ fn check(paths: &[PathBuf]) -> ExitCode {
                 failed += 1;
                 println!("FAIL  {}\n      {}", file.display(), e.to_string().replace('\n', "\n      "));
             }
+            Checked::Sweep => {
+                skipped += 1;
+                println!("skip  {} (a sweep file: run it with `ecsim sweep`)", file.display());
+            }
         }
     }
-    println!("{} scenarios, {} passed, {} failed", results.len(), results.len() - failed, failed);
+    let ran = results.len() - skipped;
+    let skipped_note = if skipped > 0 { format!(", {skipped} sweep files skipped") } else { String::new() };
+    println!("{ran} scenarios, {} passed, {failed} failed{skipped_note}", ran - failed);
     if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
