@@ -111,6 +111,11 @@ fn padded(lo: f64, hi: f64, from_zero: bool) -> std::ops::Range<f64> {
     (if from_zero && lo >= 0.0 { lo } else { lo - pad })..hi + pad
 }
 
+/// The share of a chart's height to keep free above the data for a legend of `entries` lines.
+fn legend_room(entries: usize) -> f64 {
+    (0.08 + 0.075 * entries as f64).min(0.6)
+}
+
 /// Short text for a number on an axis or in a cell.
 fn short(x: f64) -> String {
     let a = x.abs();
@@ -188,7 +193,10 @@ fn time_panel(
 ) -> Drawn {
     let ys = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)).chain(threshold.iter().map(|t| t.0));
     let hi = ys.fold(0.0f64, f64::max);
-    let y = padded(0.0, hi, true);
+    // Head room above the data for the legend in the upper left corner.
+    let entries = lines.len() + usize::from(threshold.is_some()) + marks.iter().filter(|m| !m.times.is_empty()).count();
+    let y = padded(0.0, hi / (1.0 - legend_room(entries)), true);
+    let counts = y_desc.contains("(count)");
     let top = y.end;
     let mut chart = ChartBuilder::on(area)
         .caption(title, (FONT, 17))
@@ -202,10 +210,10 @@ fn time_panel(
         .x_desc(x_desc)
         .y_desc(y_desc)
         .x_label_formatter(&|v| short(*v))
-        .y_label_formatter(&|v| short(*v))
-        .label_style((FONT, 12))
-        .axis_desc_style((FONT, 13))
-        .light_line_style(RGBColor(235, 235, 235))
+        .y_label_formatter(&|v| if counts && v.fract() != 0.0 { String::new() } else { short(*v) })
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 15))
+        .light_line_style(RGBColor(246, 246, 246))
         .draw()
         .map_err(err)?;
     for l in lines {
@@ -247,7 +255,7 @@ fn time_panel(
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FONT, 12))
+        .label_font((FONT, 14))
         .background_style(WHITE.mix(0.85))
         .border_style(RGBColor(180, 180, 180))
         .draw()
@@ -286,14 +294,14 @@ pub fn run_charts(r: &RunResult, cx: &RunContext) -> Vec<(String, String)> {
         for (&s, area) in shown.iter().zip(&areas) {
             let name = &r.services[s];
             let mut lines = Vec::new();
-            for (k, (c, dashed)) in [("desired", true), ("running", false), ("pending", false)].into_iter().enumerate()
-            {
+            // Desired last, dashed, so that it shows on top of running.
+            for (c, k) in [("running", 1), ("pending", 2), ("desired", 0)] {
                 if has_column(c) {
                     lines.push(Line {
                         label: c.into(),
                         points: series(r, s, c, scale),
                         color: color(k),
-                        dashed,
+                        dashed: c == "desired",
                         width: 2,
                     });
                 }
@@ -600,15 +608,6 @@ fn metric_index(spec: &SweepSpec, m: &str) -> Option<usize> {
     spec.metrics.iter().position(|x| x == m)
 }
 
-fn describe_point(spec: &SweepSpec, p: usize) -> String {
-    spec.grid
-        .parameters()
-        .zip(spec.grid.values(p))
-        .map(|(q, v)| format!("{}={}", q.name, v.label))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// A sweep's charts; see the module documentation. Empty for a sweep without parameters.
 pub fn sweep_charts(spec: &SweepSpec, points: &[PointAggregate]) -> Vec<(String, String)> {
     let Some(lay) = layout(spec) else { return Vec::new() };
@@ -667,6 +666,8 @@ fn metric_chart(spec: &SweepSpec, points: &[PointAggregate], lay: &Layout, m: us
         .collect();
     let lo = all_stats.iter().map(|s| s.0).chain(constraint.map(|c| c.value)).fold(f64::INFINITY, f64::min);
     let hi = all_stats.iter().map(|s| s.1).chain(constraint.map(|c| c.value)).fold(f64::NEG_INFINITY, f64::max);
+    let entries = nlines + 1 + usize::from(constraint.is_some());
+    let hi = hi + (hi - lo.min(0.0)).max(1e-9) * legend_room(entries) / (1.0 - legend_room(entries));
     let y_range = padded(lo, hi, lo >= 0.0);
     let (x_lo, x_hi) =
         (xs.iter().copied().fold(f64::INFINITY, f64::min), xs.iter().copied().fold(f64::NEG_INFINITY, f64::max));
@@ -679,7 +680,7 @@ fn metric_chart(spec: &SweepSpec, points: &[PointAggregate], lay: &Layout, m: us
     }
     let height = (380 * rows as u32 + 60).max(460);
     svg(WIDTH, height, |root| {
-        let body = root.titled(&title, (FONT, 21)).map_err(err)?;
+        let body = root.margin(0, 26, 0, 0).titled(&title, (FONT, 21)).map_err(err)?;
         let areas = body.split_evenly((rows, cols));
         for (combo, area) in shown.iter().zip(&areas) {
             let key_points = xs.clone();
@@ -702,9 +703,9 @@ fn metric_chart(spec: &SweepSpec, points: &[PointAggregate], lay: &Layout, m: us
                 .y_desc(format!("{metric} ({})", unit(metric)))
                 .x_label_formatter(&label_of)
                 .y_label_formatter(&|v| short(*v))
-                .label_style((FONT, 12))
-                .axis_desc_style((FONT, 13))
-                .light_line_style(RGBColor(235, 235, 235))
+                .label_style((FONT, 14))
+                .axis_desc_style((FONT, 15))
+                .light_line_style(RGBColor(246, 246, 246))
                 .draw()
                 .map_err(err)?;
             for li in 0..nlines {
@@ -778,7 +779,7 @@ fn metric_chart(spec: &SweepSpec, points: &[PointAggregate], lay: &Layout, m: us
             chart
                 .configure_series_labels()
                 .position(SeriesLabelPosition::UpperLeft)
-                .label_font((FONT, 11))
+                .label_font((FONT, 13))
                 .background_style(WHITE.mix(0.85))
                 .border_style(RGBColor(180, 180, 180))
                 .draw()
@@ -786,7 +787,7 @@ fn metric_chart(spec: &SweepSpec, points: &[PointAggregate], lay: &Layout, m: us
         }
         let note =
             "filled dots: feasible points (every replicate meets the constraints); hollow: not feasible; band: 95% CI";
-        root.draw(&Text::new(note, (12, height as i32 - 16), (FONT, 12).into_font().color(&RGBColor(90, 90, 90))))
+        root.draw(&Text::new(note, (12, height as i32 - 16), (FONT, 14).into_font().color(&RGBColor(90, 90, 90))))
             .map_err(err)
     })
 }
@@ -834,7 +835,7 @@ fn heatmap(
     }
     let height = (60 + rows as u32 * (70 + 44 * ny as u32).max(300)).max(360);
     svg(WIDTH, height, |root| {
-        let body = root.titled(&title, (FONT, 21)).map_err(err)?;
+        let body = root.margin(0, 26, 0, 0).titled(&title, (FONT, 21)).map_err(err)?;
         let areas = body.split_evenly((rows, cols));
         for (combo, area) in shown.iter().zip(&areas) {
             let xl: Vec<String> = (0..nx).map(|i| xa.label(i)).collect();
@@ -858,8 +859,8 @@ fn heatmap(
                 .y_desc(ya.name())
                 .x_label_formatter(&xf)
                 .y_label_formatter(&yf)
-                .label_style((FONT, 12))
-                .axis_desc_style((FONT, 13))
+                .label_style((FONT, 14))
+                .axis_desc_style((FONT, 15))
                 .draw()
                 .map_err(err)?;
             for xi in 0..nx {
@@ -878,7 +879,7 @@ fn heatmap(
                             .draw_series(std::iter::once(Rectangle::new(cell, RGBColor(220, 220, 220).filled())))
                             .map_err(err)?;
                         chart
-                            .draw_series(std::iter::once(Text::new("failed", (x - 0.2, y), (FONT, 12))))
+                            .draw_series(std::iter::once(Text::new("failed", (x - 0.2, y), (FONT, 14))))
                             .map_err(err)?;
                         continue;
                     };
@@ -898,13 +899,13 @@ fn heatmap(
                     if p.best {
                         label = format!("★ {label}");
                     }
-                    let style = (FONT, 13).into_font().color(&text_color);
+                    let style = (FONT, 15).into_font().color(&text_color);
                     chart.draw_series(std::iter::once(Text::new(label, (x - 0.3, y + 0.1), style))).map_err(err)?;
                 }
             }
         }
-        let note = "white frame: feasible point; ★ best plan; darker is worse for this metric";
-        root.draw(&Text::new(note, (12, height as i32 - 16), (FONT, 12).into_font().color(&RGBColor(90, 90, 90))))
+        let note = "framed: feasible point (every replicate meets the constraints); ★ best plan; darker is worse for this metric";
+        root.draw(&Text::new(note, (12, height as i32 - 16), (FONT, 14).into_font().color(&RGBColor(90, 90, 90))))
             .map_err(err)
     })
 }
@@ -946,9 +947,9 @@ fn pareto_chart(spec: &SweepSpec, points: &[PointAggregate]) -> Result<String, S
             .y_desc(format!("{b} ({})", unit(b)))
             .x_label_formatter(&|v| short(*v))
             .y_label_formatter(&|v| short(*v))
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
-            .light_line_style(RGBColor(235, 235, 235))
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 15))
+            .light_line_style(RGBColor(246, 246, 246))
             .draw()
             .map_err(err)?;
         let grey = RGBColor(150, 150, 150);
@@ -971,13 +972,13 @@ fn pareto_chart(spec: &SweepSpec, points: &[PointAggregate]) -> Result<String, S
             .map_err(err)?
             .label("Pareto front")
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], red));
-        for p in front.iter().take(15) {
-            let label = describe_point(spec, p.0);
+        for p in &front {
+            let label = format!("#{}", p.0);
             chart
                 .draw_series(std::iter::once(Text::new(
                     label,
                     (p.1, p.2),
-                    (FONT, 10).into_font().color(&RGBColor(70, 70, 70)),
+                    (FONT, 12).into_font().color(&RGBColor(70, 70, 70)),
                 )))
                 .map_err(err)?;
         }
@@ -1000,11 +1001,13 @@ fn pareto_chart(spec: &SweepSpec, points: &[PointAggregate]) -> Result<String, S
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
-            .label_font((FONT, 12))
+            .label_font((FONT, 14))
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(180, 180, 180))
             .draw()
-            .map_err(err)
+            .map_err(err)?;
+        let note = "#N: point N of aggregate.csv; dashed red: constraints";
+        root.draw(&Text::new(note, (12, 600), (FONT, 14).into_font().color(&RGBColor(90, 90, 90)))).map_err(err)
     })
 }
 

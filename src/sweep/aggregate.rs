@@ -60,8 +60,16 @@ pub fn aggregate(spec: &SweepSpec, records: &[RunRecord]) -> Vec<PointAggregate>
         p.stats[i].map(|s| s.mean)
     };
     if let Some(o) = &spec.objective {
-        let candidates: Vec<Option<f64>> =
-            out.iter().map(|p| if p.feasible { mean_of(p, &o.metric) } else { None }).collect();
+        // Ties go to the point better on the Pareto front's other metric.
+        let other = spec.pareto.as_ref().and_then(|f| f.iter().find(|(m, _)| *m != o.metric).cloned());
+        let candidates: Vec<Option<(f64, f64)>> = out
+            .iter()
+            .map(|p| {
+                let x = mean_of(p, &o.metric).filter(|_| p.feasible)?;
+                let t = other.as_ref().and_then(|(m, d)| mean_of(p, m).map(|v| d.lower_is_better(v))).unwrap_or(0.0);
+                Some((x, t))
+            })
+            .collect();
         if let Some(b) = best(&candidates, o.direction) {
             out[b].best = true;
         }

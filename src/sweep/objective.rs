@@ -4,8 +4,10 @@
 //! - A run *meets the constraints* when each holds on its own values.
 //! - A point is *feasible* when all its replicates ran and every one met the constraints: one
 //!   unlucky seed that breaks the SLO is a plan that breaks it.
-//! - The *best* point is the feasible one with the lowest (highest) mean objective; a tie goes to
-//!   the point listed first.
+//! - The *best* point is the feasible one with the lowest (highest) mean objective. A tie (the
+//!   same instances cost the same whatever the task count) goes to the point better on the
+//!   Pareto front's other metric, e.g. the lower p99 at the same cost, then to the point listed
+//!   first.
 //! - The *Pareto front* holds the points, among those whose replicates all ran, that no other
 //!   point beats on both metrics' means (at least as good on both, better on one).
 
@@ -91,19 +93,20 @@ pub struct Objective {
     pub direction: Direction,
 }
 
-/// The index of the best candidate: `candidates` holds, per point, its objective mean if the
-/// point is feasible. Ties go to the lower index.
-pub fn best(candidates: &[Option<f64>], direction: Direction) -> Option<usize> {
-    let mut best: Option<(usize, f64)> = None;
+/// The index of the best candidate: `candidates` holds, per feasible point, its objective mean
+/// and a tie-breaker already turned so that lower is better (0 when there is none). Remaining
+/// ties go to the lower index.
+pub fn best(candidates: &[Option<(f64, f64)>], direction: Direction) -> Option<usize> {
+    let mut best: Option<(usize, f64, f64)> = None;
     for (i, c) in candidates.iter().enumerate() {
-        if let Some(x) = c {
+        if let Some((x, t)) = c {
             let x = direction.lower_is_better(*x);
-            if best.is_none_or(|(_, b)| x < b) {
-                best = Some((i, x));
+            if best.is_none_or(|(_, bx, bt)| x < bx || (x == bx && *t < bt)) {
+                best = Some((i, x, *t));
             }
         }
     }
-    best.map(|(i, _)| i)
+    best.map(|(i, _, _)| i)
 }
 
 /// Which points are on the Pareto front of two metrics, both turned so that lower is better;
@@ -139,10 +142,13 @@ mod tests {
     }
 
     #[test]
-    fn best_is_the_lowest_feasible_and_ties_go_first() {
-        assert_eq!(best(&[Some(3.0), None, Some(1.0), Some(1.0)], Direction::Minimize), Some(2));
-        assert_eq!(best(&[Some(3.0), None, Some(1.0)], Direction::Maximize), Some(0));
+    fn best_is_the_lowest_feasible_and_ties_go_to_the_other_metric_then_first() {
+        let c = |x: f64| Some((x, 0.0));
+        assert_eq!(best(&[c(3.0), None, c(1.0), c(1.0)], Direction::Minimize), Some(2));
+        assert_eq!(best(&[c(3.0), None, c(1.0)], Direction::Maximize), Some(0));
         assert_eq!(best(&[None, None], Direction::Minimize), None);
+        // Equal cost: the lower tie-breaker (e.g. p99) wins.
+        assert_eq!(best(&[Some((1.0, 246.0)), Some((1.0, 188.0)), Some((2.0, 100.0))], Direction::Minimize), Some(1));
     }
 
     #[test]
