@@ -55,13 +55,13 @@ fn err<E: std::fmt::Display>(e: E) -> String {
 /// What a run's charts know beyond its result.
 #[derive(Clone, Debug, Default)]
 pub struct RunContext {
-    /// The SLO: latency percentile and threshold in ms.
+    /// The SLO: latency percentile and threshold, ms.
     pub slo: Option<(f64, f64)>,
 }
 
 impl RunContext {
     pub fn from_scenario(s: Option<&crate::Scenario>) -> RunContext {
-        RunContext { slo: s.and_then(|s| s.slo.as_ref()).map(|slo| (slo.percentile, slo.threshold as f64 / 1000.0)) }
+        RunContext { slo: s.and_then(|s| s.slo.as_ref()).map(|slo| (slo.percentile, slo.threshold as f64)) }
     }
 }
 
