@@ -14,6 +14,10 @@ pub enum Action {
     ActivateInstance { instance: String },
     /// `TerminateInstances`: the instance and its tasks are gone at once.
     TerminateInstance { instance: String },
+    /// `UpdateService --task-definition`: a new deployment of another task definition (revision).
+    UpdateService { service: usize, task_definition: usize },
+    /// `UpdateService --force-new-deployment`: a new deployment of the same task definition.
+    ForceNewDeployment { service: usize },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

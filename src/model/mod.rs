@@ -9,6 +9,7 @@ pub mod billing;
 pub mod cloudwatch;
 pub mod cluster;
 pub mod cluster_query;
+pub mod deployment;
 pub mod ec2;
 pub mod image;
 pub mod placement;

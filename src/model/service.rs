@@ -27,14 +27,18 @@ impl SchedulingStrategy {
 pub struct DeploymentConfiguration {
     pub minimum_healthy_percent: u32,
     pub maximum_percent: u32,
+    /// The deployment circuit breaker, when enabled.
+    pub circuit_breaker: Option<super::deployment::CircuitBreaker>,
 }
 
 impl DeploymentConfiguration {
     /// REPLICA defaults: 100 / 200 (ECS-DG:service_definition_parameters.md).
-    pub const REPLICA_DEFAULT: Self = DeploymentConfiguration { minimum_healthy_percent: 100, maximum_percent: 200 };
+    pub const REPLICA_DEFAULT: Self =
+        DeploymentConfiguration { minimum_healthy_percent: 100, maximum_percent: 200, circuit_breaker: None };
     /// DAEMON defaults from the API: 0 / 100; `maximumPercent` must be 100
     /// (ECS-DG:service_definition_parameters.md, ECS-DG:ecs_services.md).
-    pub const DAEMON_DEFAULT: Self = DeploymentConfiguration { minimum_healthy_percent: 0, maximum_percent: 100 };
+    pub const DAEMON_DEFAULT: Self =
+        DeploymentConfiguration { minimum_healthy_percent: 0, maximum_percent: 100, circuit_breaker: None };
 
     /// The least number of healthy tasks: `ceil(desired × minimumHealthyPercent / 100)`.
     pub fn min_healthy(&self, desired: u32) -> u32 {
@@ -79,6 +83,9 @@ pub struct ServiceDefinition {
     pub health_check_grace_period: SimTime,
     /// Service Auto Scaling, if the service has a scalable target.
     pub auto_scaling: Option<super::autoscaling::ServiceScaling>,
+    /// Blue/green deployments by CodeDeploy (`deploymentController: CODE_DEPLOY`); rolling
+    /// updates (`ECS`) otherwise.
+    pub blue_green: Option<super::deployment::BlueGreen>,
 }
 
 /// What the scheduler sees of a service's tasks when it decides.
@@ -153,6 +160,14 @@ pub struct Service {
     pub placement: super::placement::PlacementPolicy,
     /// Tasks not yet STOPPED.
     pub tasks: Vec<usize>,
+    /// Every deployment so far; the PRIMARY one is last.
+    pub deployments: Vec<super::deployment::Deployment>,
+    /// Under blue/green: the target group production traffic goes to, and while CodeDeploy
+    /// shifts, the replacement's target group and its share of the traffic (%).
+    pub production_target_group: Option<usize>,
+    pub replacement_traffic: Option<(usize, u32)>,
+    /// Whether CodeDeploy has started shifting traffic for the current deployment.
+    pub shifting: bool,
     /// Tasks the scheduler wanted but could not place at its last pass.
     pub unplaced: u32,
     pub next_task_number: u32,
@@ -184,6 +199,18 @@ impl Service {
                 def.placement_strategies.clone(),
             ),
             tasks: Vec::new(),
+            deployments: vec![super::deployment::Deployment {
+                number: 1,
+                task_definition: def.task_definition,
+                status: super::deployment::DeploymentStatus::Primary,
+                rollout: super::deployment::RolloutState::InProgress,
+                failures: 0,
+                reason: "service created".into(),
+                target_group: def.load_balancer.map(|lb| lb.target_group),
+            }],
+            production_target_group: def.load_balancer.map(|lb| lb.target_group),
+            replacement_traffic: None,
+            shifting: false,
             unplaced: 0,
             next_task_number: 1,
             failed_at_epoch: None,
@@ -198,6 +225,13 @@ impl Service {
     }
 }
 
+impl Service {
+    /// The index of the PRIMARY deployment: the newest.
+    pub fn primary(&self) -> usize {
+        self.deployments.len() - 1
+    }
+}
+
 /// ECS repeats a suppressed service event after six hours (ECS-DG:service-event-messages.md).
 pub const EVENT_REPEAT_AFTER: SimTime = 6 * crate::engine::HOUR;
 
@@ -206,7 +240,7 @@ mod tests {
     use super::*;
 
     fn cfg(min: u32, max: u32) -> DeploymentConfiguration {
-        DeploymentConfiguration { minimum_healthy_percent: min, maximum_percent: max }
+        DeploymentConfiguration { minimum_healthy_percent: min, maximum_percent: max, circuit_breaker: None }
     }
 
     #[test]

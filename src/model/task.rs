@@ -49,6 +49,8 @@ pub enum StopReason {
     InstanceTerminated,
     /// Its target failed the load balancer's health checks.
     FailedElbHealthChecks,
+    /// A deployment replaced it with a task of the new task definition.
+    Deployment,
 }
 
 impl StopReason {
@@ -62,6 +64,7 @@ impl StopReason {
             }
             StopReason::InstanceTerminated => "Host EC2 (instance terminated) stopped/terminated",
             StopReason::FailedElbHealthChecks => "Task failed ELB health checks",
+            StopReason::Deployment => "Deployment replaced the task with one of the new task definition",
         }
     }
 }
@@ -70,6 +73,8 @@ impl StopReason {
 pub struct Task {
     pub id: String,
     pub service: usize,
+    /// The service deployment that launched the task.
+    pub deployment: usize,
     pub task_definition: usize,
     pub instance: usize,
     pub status: TaskStatus,

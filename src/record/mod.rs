@@ -52,6 +52,14 @@ pub enum EventKind {
     ScalingHeld,
     /// A scheduled action set new capacity bounds.
     ScheduledAction,
+    /// A deployment started (service creation, UpdateService, a rollback).
+    DeploymentStarted,
+    /// A deployment reached its steady state.
+    DeploymentCompleted,
+    /// The deployment circuit breaker failed a deployment.
+    DeploymentFailed,
+    /// CodeDeploy moved production traffic between task sets (blue/green).
+    TrafficShifted,
 }
 
 impl EventKind {
@@ -80,10 +88,14 @@ impl EventKind {
             EventKind::ScalingActivity => "scaling_activity",
             EventKind::ScalingHeld => "scaling_held",
             EventKind::ScheduledAction => "scheduled_action",
+            EventKind::DeploymentStarted => "deployment_started",
+            EventKind::DeploymentCompleted => "deployment_completed",
+            EventKind::DeploymentFailed => "deployment_failed",
+            EventKind::TrafficShifted => "traffic_shifted",
         }
     }
 
-    pub const ALL: [EventKind; 23] = [
+    pub const ALL: [EventKind; 27] = [
         EventKind::InstanceLaunched,
         EventKind::InstanceRegistered,
         EventKind::InstanceDraining,
@@ -107,6 +119,10 @@ impl EventKind {
         EventKind::ScalingActivity,
         EventKind::ScalingHeld,
         EventKind::ScheduledAction,
+        EventKind::DeploymentStarted,
+        EventKind::DeploymentCompleted,
+        EventKind::DeploymentFailed,
+        EventKind::TrafficShifted,
     ];
 }
 
@@ -171,6 +187,14 @@ pub struct ServiceSample {
     pub scaling_metric: f64,
     /// The service's scaling alarms in the ALARM state.
     pub alarms_in_alarm: u32,
+    /// The revision of the PRIMARY deployment's task definition.
+    pub primary_revision: u32,
+    /// RUNNING tasks of the PRIMARY deployment, and those counted healthy.
+    pub primary_running: u32,
+    pub primary_healthy: u32,
+    /// RUNNING tasks of older (ACTIVE) deployments still being replaced, and those healthy.
+    pub active_running: u32,
+    pub active_healthy: u32,
 }
 
 /// One row of `summary.csv`: a service at the end of the run and over it.
@@ -284,7 +308,7 @@ impl LatencyHistogram {
 
 impl ServiceSample {
     /// The numeric columns of `timeseries.csv`, after `time_s` and `service`, in order.
-    pub const COLUMNS: [&'static str; 22] = [
+    pub const COLUMNS: [&'static str; 27] = [
         "desired",
         "running",
         "pending",
@@ -307,6 +331,11 @@ impl ServiceSample {
         "cumulative_cost_usd",
         "scaling_metric",
         "alarms_in_alarm",
+        "primary_revision",
+        "primary_running",
+        "primary_healthy",
+        "active_running",
+        "active_healthy",
     ];
 
     pub fn column(&self, name: &str) -> Option<Value> {
@@ -335,6 +364,11 @@ impl ServiceSample {
             "cumulative_cost_usd" => Some(Value::Money(self.cumulative_cost_usd)),
             "scaling_metric" => Some(Value::Share(self.scaling_metric)),
             "alarms_in_alarm" => c(self.alarms_in_alarm),
+            "primary_revision" => c(self.primary_revision),
+            "primary_running" => c(self.primary_running),
+            "primary_healthy" => c(self.primary_healthy),
+            "active_running" => c(self.active_running),
+            "active_healthy" => c(self.active_healthy),
             _ => None,
         }
     }

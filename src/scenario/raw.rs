@@ -296,6 +296,49 @@ pub struct RawService {
     pub load_balancer: Option<RawLoadBalancer>,
     pub health_check_grace_period: Option<RawDuration>,
     pub auto_scaling: Option<RawAutoScaling>,
+    pub deployment_controller: Option<RawDeploymentController>,
+    pub blue_green: Option<RawBlueGreen>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub enum RawDeploymentController {
+    #[serde(rename = "ECS")]
+    Ecs,
+    #[serde(rename = "CODE_DEPLOY")]
+    CodeDeploy,
+}
+
+/// CodeDeploy's blue/green settings for a service.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBlueGreen {
+    pub green_target_group: String,
+    pub traffic_routing: RawTrafficRouting,
+    pub termination_wait: Option<RawDuration>,
+}
+
+/// A predefined configuration name, or a custom canary or linear one.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawTrafficRouting {
+    Predefined(String),
+    Custom(RawCustomRouting),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCustomRouting {
+    #[serde(rename = "type")]
+    pub kind: RawRoutingType,
+    pub percentage: Option<u32>,
+    pub interval: Option<RawDuration>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub enum RawRoutingType {
+    TimeBasedCanary,
+    TimeBasedLinear,
+    AllAtOnce,
 }
 
 #[derive(Debug, Deserialize)]
@@ -557,6 +600,16 @@ pub struct RawPlacementConstraint {
 pub struct RawDeploymentConfiguration {
     pub minimum_healthy_percent: Option<u32>,
     pub maximum_percent: Option<u32>,
+    pub deployment_circuit_breaker: Option<RawCircuitBreaker>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCircuitBreaker {
+    pub enable: bool,
+    #[serde(default)]
+    pub rollback: bool,
+    pub minimum_threshold: Option<u32>,
 }
 
 /// A scripted action: `at` plus exactly one of the action tables.
@@ -569,6 +622,21 @@ pub struct RawAction {
     pub drain_instance: Option<RawInstanceRef>,
     pub activate_instance: Option<RawInstanceRef>,
     pub terminate_instance: Option<RawInstanceRef>,
+    pub update_service: Option<RawUpdateService>,
+    pub force_new_deployment: Option<RawServiceRef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUpdateService {
+    pub service: String,
+    pub task_definition: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServiceRef {
+    pub service: String,
 }
 
 #[derive(Debug, Deserialize)]

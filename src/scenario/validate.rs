@@ -22,6 +22,7 @@ use crate::model::autoscaling::{
 };
 use crate::model::cloudwatch::{AlarmSpec, Comparison, MissingData, Statistic};
 use crate::model::cluster_query::Expression;
+use crate::model::deployment::{BlueGreen, CircuitBreaker, DEFAULT_MINIMUM_THRESHOLD, TrafficRouting};
 use crate::model::ec2::{CpuArchitecture, DEFAULT_DYNAMIC_HOST_PORT_RANGE, InstanceType, builtin_instance_types};
 use crate::model::image::Image;
 use crate::model::placement::{BinpackField, PlacementConstraint, PlacementStrategy, SpreadField};
@@ -267,6 +268,7 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
         if let Some(a) = &svc.auto_scaling {
             def.auto_scaling = Some(auto_scaling(&cx, &path.key("auto_scaling"), a, &def, duration)?);
         }
+        def.blue_green = blue_green(&cx, &path, svc, &def, &tg_keys, &services)?;
         services.push(def);
     }
     let base_dir = std::path::Path::new(&source.name).parent().map(std::path::Path::to_path_buf).unwrap_or_default();
@@ -274,7 +276,10 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
     for (name, w) in &raw.workloads {
         let path = top.key("workloads").key(name);
         let spec = workload(&cx, &path, name, w, &tg_keys, &base_dir)?;
-        if !services.iter().any(|s| s.load_balancer.is_some_and(|lb| lb.target_group == spec.target_group)) {
+        if !services.iter().any(|s| {
+            s.load_balancer.is_some_and(|lb| lb.target_group == spec.target_group)
+                || s.blue_green.is_some_and(|bg| bg.green_target_group == spec.target_group)
+        }) {
             return Err(cx.err(
                 &path.key("target_group"),
                 format!(
@@ -318,10 +323,17 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
 
     let instance_ids: Vec<String> =
         groups.iter().flat_map(|g| (1..=g.desired_capacity).map(move |n| format!("{}-{n}", g.name))).collect();
+    let scope = ActionScope {
+        duration,
+        services: &service_names,
+        instances: &instance_ids,
+        service_defs: &services,
+        td_keys: &td_keys,
+        task_definitions: &task_definitions,
+    };
     let mut actions = Vec::new();
     for (i, a) in raw.actions.iter().enumerate() {
-        let path = top.key("actions").index(i);
-        actions.push(action(&cx, &path, a, duration, &service_names, &instance_ids, &services)?);
+        actions.push(action(&cx, &top.key("actions").index(i), a, &scope)?);
     }
     actions.sort_by_key(|a: &ScheduledAction| a.at);
 
@@ -727,6 +739,21 @@ fn service(
         Some(d) => DeploymentConfiguration {
             minimum_healthy_percent: d.minimum_healthy_percent.unwrap_or(defaults.minimum_healthy_percent),
             maximum_percent: d.maximum_percent.unwrap_or(defaults.maximum_percent),
+            circuit_breaker: match &d.deployment_circuit_breaker {
+                Some(cb) if cb.enable => {
+                    if strategy == SchedulingStrategy::Daemon {
+                        return Err(cx.err(
+                            &dpath.key("deployment_circuit_breaker"),
+                            "the circuit breaker is for REPLICA services",
+                        ));
+                    }
+                    Some(CircuitBreaker {
+                        rollback: cb.rollback,
+                        minimum_threshold: cb.minimum_threshold.unwrap_or(DEFAULT_MINIMUM_THRESHOLD).max(1),
+                    })
+                }
+                _ => None,
+            },
         },
     };
     if deployment_configuration.minimum_healthy_percent > 100 {
@@ -754,6 +781,7 @@ fn service(
         load_balancer: None,
         health_check_grace_period: 0,
         auto_scaling: None,
+        blue_green: None,
     })
 }
 
@@ -822,15 +850,23 @@ fn placement_constraint(
     }
 }
 
+/// What an action may refer to.
+struct ActionScope<'a> {
+    duration: SimTime,
+    services: &'a [&'a str],
+    instances: &'a [String],
+    service_defs: &'a [ServiceDefinition],
+    td_keys: &'a [&'a str],
+    task_definitions: &'a [TaskDefinition],
+}
+
 fn action(
     cx: &Cx<'_>,
     path: &KeyPath,
     a: &RawAction,
-    duration: SimTime,
-    services: &[&str],
-    instances: &[String],
-    service_defs: &[ServiceDefinition],
+    scope: &ActionScope<'_>,
 ) -> Result<ScheduledAction, ScenarioError> {
+    let ActionScope { duration, services, instances, service_defs, td_keys, task_definitions } = *scope;
     if a.at.0 > duration {
         return Err(cx.err(&path.key("at"), "this action comes after the end of the run"));
     }
@@ -879,7 +915,47 @@ fn action(
     if let Some(r) = &a.terminate_instance {
         found.push(Action::TerminateInstance { instance: instance("terminate_instance", &r.instance)? });
     }
-    let kinds = "set_desired_count, stop_tasks, drain_instance, activate_instance or terminate_instance";
+    if let Some(u) = &a.update_service {
+        let service = service_index("update_service", &u.service)?;
+        let tpath = path.key("update_service").key("task_definition");
+        let Some(task_definition) = td_keys.iter().position(|k| *k == u.task_definition) else {
+            return Err(cx.err_suggest(
+                &tpath,
+                format!("no task definition is called `{}`", u.task_definition),
+                &u.task_definition,
+                td_keys.iter().copied(),
+            ));
+        };
+        let def = &service_defs[service];
+        if def.scheduling_strategy == SchedulingStrategy::Daemon {
+            return Err(
+                cx.err(&path.key("update_service"), "rolling a DAEMON service to a new revision is not modelled")
+            );
+        }
+        if let Some(lb) = &def.load_balancer {
+            let old = &task_definitions[def.task_definition];
+            let name = &old.containers[lb.container].name;
+            let new = &task_definitions[task_definition];
+            let ok = new
+                .containers
+                .iter()
+                .any(|c| &c.name == name && c.port_mappings.iter().any(|m| m.container_port == lb.container_port));
+            if !ok {
+                return Err(cx.err(
+                    &tpath,
+                    format!(
+                        "the service's load balancer sends to container `{name}` port {}, which `{}` does not map",
+                        lb.container_port, u.task_definition
+                    ),
+                ));
+            }
+        }
+        found.push(Action::UpdateService { service, task_definition });
+    }
+    if let Some(r) = &a.force_new_deployment {
+        found.push(Action::ForceNewDeployment { service: service_index("force_new_deployment", &r.service)? });
+    }
+    let kinds = "set_desired_count, stop_tasks, drain_instance, activate_instance, terminate_instance, update_service or force_new_deployment";
     match found.len() {
         1 => Ok(ScheduledAction { at: a.at.0, action: found.remove(0) }),
         0 => Err(cx.err(path, format!("an action needs one of {kinds}"))),
@@ -1523,3 +1599,106 @@ fn auto_scaling(
         scheduled,
     })
 }
+
+/// CodeDeploy blue/green: only with a load balancer, a second target group no other service
+/// uses, no DAEMON and no circuit breaker (which is for the ECS controller,
+/// ECS-DG:deployment-circuit-breaker.md).
+fn blue_green(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    svc: &RawService,
+    def: &ServiceDefinition,
+    tg_keys: &[&str],
+    others: &[ServiceDefinition],
+) -> Result<Option<BlueGreen>, ScenarioError> {
+    let controller = svc.deployment_controller.unwrap_or(if svc.blue_green.is_some() {
+        RawDeploymentController::CodeDeploy
+    } else {
+        RawDeploymentController::Ecs
+    });
+    let bpath = path.key("blue_green");
+    let bg = match (controller, &svc.blue_green) {
+        (RawDeploymentController::Ecs, None) => return Ok(None),
+        (RawDeploymentController::Ecs, Some(_)) => {
+            return Err(cx.err(&bpath, "blue_green needs deployment_controller = \"CODE_DEPLOY\""));
+        }
+        (RawDeploymentController::CodeDeploy, None) => {
+            return Err(cx.err(
+                path,
+                "a CODE_DEPLOY service needs a blue_green table with its green_target_group and traffic_routing",
+            ));
+        }
+        (RawDeploymentController::CodeDeploy, Some(bg)) => bg,
+    };
+    let Some(lb) = def.load_balancer else {
+        return Err(cx.err(path, "blue/green deployments shift traffic at a load balancer: add load_balancer"));
+    };
+    if def.scheduling_strategy == SchedulingStrategy::Daemon {
+        return Err(cx.err(path, "DAEMON services cannot use the CODE_DEPLOY controller"));
+    }
+    if def.deployment_configuration.circuit_breaker.is_some() {
+        return Err(cx.err(
+            &path.key("deployment_configuration"),
+            "the circuit breaker works only with the ECS (rolling update) controller",
+        ));
+    }
+    let gpath = bpath.key("green_target_group");
+    let Some(green) = tg_keys.iter().position(|k| *k == bg.green_target_group) else {
+        return Err(cx.err_suggest(
+            &gpath,
+            format!("no target group is called `{}`", bg.green_target_group),
+            &bg.green_target_group,
+            tg_keys.iter().copied(),
+        ));
+    };
+    if green == lb.target_group {
+        return Err(cx.err(&gpath, "the green target group must differ from the service's load_balancer target group"));
+    }
+    if others.iter().any(|o| {
+        o.load_balancer.is_some_and(|l| l.target_group == green)
+            || o.blue_green.is_some_and(|b| b.green_target_group == green)
+    }) {
+        return Err(cx.err(&gpath, format!("target group `{}` already serves another service", bg.green_target_group)));
+    }
+    let rpath = bpath.key("traffic_routing");
+    let routing = match &bg.traffic_routing {
+        RawTrafficRouting::Predefined(name) => TrafficRouting::predefined(name).ok_or_else(|| {
+            cx.err_suggest(
+                &rpath,
+                format!("`{name}` is not a CodeDeploy ECS configuration"),
+                name,
+                TrafficRouting::PREDEFINED,
+            )
+        })?,
+        RawTrafficRouting::Custom(c) => {
+            let need = |v: Option<u32>| {
+                v.filter(|p| (1..=99).contains(p))
+                    .ok_or_else(|| cx.err(&rpath, "a canary or linear configuration needs a percentage from 1 to 99"))
+            };
+            let interval = |v: Option<RawDuration>| {
+                v.filter(|d| d.0 >= MINUTE).map(|d| d.0).ok_or_else(|| {
+                    cx.err(&rpath, "a canary or linear configuration needs an interval of at least 1 minute")
+                })
+            };
+            match c.kind {
+                RawRoutingType::AllAtOnce => TrafficRouting::AllAtOnce,
+                RawRoutingType::TimeBasedCanary => {
+                    TrafficRouting::Canary { percentage: need(c.percentage)?, interval: interval(c.interval)? }
+                }
+                RawRoutingType::TimeBasedLinear => {
+                    TrafficRouting::Linear { percentage: need(c.percentage)?, interval: interval(c.interval)? }
+                }
+            }
+        }
+    };
+    let termination_wait = bg.termination_wait.map_or(DEFAULT_TERMINATION_WAIT, |d| d.0);
+    if termination_wait > 2880 * MINUTE {
+        return Err(cx.err(&bpath.key("termination_wait"), "the termination wait is at most 2880 minutes (2 days)"));
+    }
+    Ok(Some(BlueGreen { green_target_group: green, routing, termination_wait }))
+}
+
+/// CodeDeploy's wait before deleting the original task set after a successful shift, when the
+/// scenario does not give one [assume: the API leaves it optional and documents only the
+/// 2880-minute maximum].
+pub const DEFAULT_TERMINATION_WAIT: SimTime = 5 * MINUTE;

@@ -200,8 +200,10 @@ impl World<'_> {
             let detail = format!("Alarm {name} changed from {} to {} ({value})", from.as_str(), to.as_str());
             self.record(EventKind::AlarmStateChanged, Some(s), None, None, detail);
         }
-        // Scale-in waits while a deployment runs (ECS-DG:service-auto-scaling.md); nothing in
-        // the model deploys yet, so every policy may act.
+        // Scale-in waits while a deployment replaces tasks (ECS-DG:service-auto-scaling.md).
+        if self.deploying(s) {
+            proposals.retain(|p| p.scale_out);
+        }
         let cooldowns: Vec<(Cooldowns, SimTime, SimTime)> =
             scaling.policies.iter().map(|p| (p.cooldowns, p.out_cooldown, p.in_cooldown)).collect();
         match crate::model::autoscaling::decide(

@@ -8,6 +8,7 @@ use crate::scenario::Scenario;
 
 mod autoscaling;
 mod billing;
+mod deployments;
 mod instances;
 mod reporting;
 mod scheduler;
@@ -89,6 +90,15 @@ enum Event {
     ScheduledScaling {
         service: u32,
         action: u32,
+    },
+    /// CodeDeploy moves the next share of production traffic.
+    TrafficShift {
+        service: u32,
+        step: u32,
+    },
+    /// CodeDeploy deletes the original task set.
+    TerminateOriginal {
+        service: u32,
     },
 }
 
@@ -443,6 +453,8 @@ impl<'a> World<'a> {
             }
             Event::ConnectTimeout { service } => self.connect_timeout(service as usize),
             Event::ScheduledScaling { service, action } => self.scheduled_scaling(service as usize, action as usize),
+            Event::TrafficShift { service, step } => self.traffic_shift(service as usize, step as usize),
+            Event::TerminateOriginal { service } => self.terminate_original(service as usize),
             // A minute's row shows the state once everything at that instant has happened: while
             // other events share the instant, the sample goes back behind them.
             Event::Sample if self.queue.peek_time() == Some(self.now()) => {
@@ -522,6 +534,25 @@ impl<'a> World<'a> {
                 if let Some(i) = self.find_instance(&instance) {
                     self.terminate_instance(i);
                 }
+            }
+            Action::UpdateService { service, task_definition } => {
+                if self.scenario.services[service].blue_green.is_some()
+                    && self.services[service].deployments.len() > 1
+                    && {
+                        let p = self.services[service].primary();
+                        self.services[service].deployments[p].rollout
+                            == crate::model::deployment::RolloutState::InProgress
+                    }
+                {
+                    let detail = "CodeDeploy: a deployment is already in progress; the update is refused".to_string();
+                    self.record(EventKind::DeploymentBlocked, Some(service), None, None, detail);
+                } else {
+                    self.start_deployment(service, task_definition, "UpdateService with a new task definition".into());
+                }
+            }
+            Action::ForceNewDeployment { service } => {
+                let td = self.services[service].task_definition;
+                self.start_deployment(service, td, "UpdateService --force-new-deployment".into());
             }
         }
     }

@@ -5,11 +5,22 @@ use super::*;
 impl World<'_> {
     pub(super) fn service_sample(&self, s: usize) -> ServiceSample {
         let svc = &self.services[s];
-        let req = &self.requirements[svc.task_definition];
         let (mut running, mut starting, mut stopping) = (0, 0, 0);
         let mut hosts: Vec<usize> = Vec::new();
+        let primary = svc.primary();
+        let (mut primary_running, mut primary_healthy, mut active_running, mut active_healthy) = (0, 0, 0, 0);
         for &t in &svc.tasks {
             let task = &self.tasks[t];
+            if task.status == TaskStatus::Running {
+                let healthy = u32::from(task.is_healthy());
+                if task.deployment == primary {
+                    primary_running += 1;
+                    primary_healthy += healthy;
+                } else {
+                    active_running += 1;
+                    active_healthy += healthy;
+                }
+            }
             match task.status {
                 TaskStatus::Running if task.desired_running => running += 1,
                 TaskStatus::Provisioning | TaskStatus::Pending => starting += 1,
@@ -28,7 +39,10 @@ impl World<'_> {
             }
             active += u32::from(inst.status == InstanceStatus::Active);
         }
-        let n = svc.tasks.len() as f64;
+        let (reserved_cpu, reserved_mem) = svc.tasks.iter().fold((0.0, 0.0), |(c, m), &t| {
+            let r = &self.requirements[self.tasks[t].task_definition];
+            (c + f64::from(r.cpu), m + f64::from(r.memory))
+        });
         let pct = |used: f64, total: u64| if total == 0 { 0.0 } else { 100.0 * used / total as f64 };
         ServiceSample {
             time: self.now(),
@@ -40,8 +54,13 @@ impl World<'_> {
             stopping,
             hosts: hosts.len() as u32,
             instances: active,
-            cpu_reserved_pct: pct(n * f64::from(req.cpu), cpu),
-            mem_reserved_pct: pct(n * f64::from(req.memory), mem),
+            cpu_reserved_pct: pct(reserved_cpu, cpu),
+            mem_reserved_pct: pct(reserved_mem, mem),
+            primary_revision: self.scenario.task_definitions[svc.task_definition].revision,
+            primary_running,
+            primary_healthy,
+            active_running,
+            active_healthy,
             ..ServiceSample::default()
         }
     }

@@ -17,13 +17,25 @@ impl World<'_> {
         }
     }
 
+    /// Whether a live task is one the scheduler keeps: of the PRIMARY deployment, on an ACTIVE
+    /// instance. The others are replaced: older deployments' tasks, and those on DRAINING
+    /// instances (ECS-DG:deployment-type-ecs.md, ECS-DG:container-instance-draining.md).
+    pub(super) fn kept(&self, t: usize) -> bool {
+        let task = &self.tasks[t];
+        task.deployment == self.services[task.service].primary()
+            && self.cluster.instances[task.instance].status == InstanceStatus::Active
+    }
+
     pub(super) fn counts(&self, s: usize) -> TaskCounts {
         let mut c = TaskCounts::default();
         for &t in &self.services[s].tasks {
             let task = &self.tasks[t];
+            if self.parked(t) {
+                continue;
+            }
             if !task.desired_running {
                 c.stopping += 1;
-            } else if self.cluster.instances[task.instance].status == InstanceStatus::Active {
+            } else if self.kept(t) {
                 c.keep += 1;
                 c.keep_healthy += u32::from(task.is_healthy());
             } else {
@@ -38,17 +50,22 @@ impl World<'_> {
         let desired = self.services[s].desired_count;
         let config = self.services[s].deployment_configuration;
         let counts = self.counts(s);
-        let plan = replica_plan(desired, config, counts);
+        let mut plan = replica_plan(desired, config, counts);
+        let primary = self.services[s].primary();
+        if self.services[s].deployments[primary].rollout == crate::model::deployment::RolloutState::Failed {
+            // A FAILED deployment launches no new tasks, and the tasks it would have replaced
+            // keep serving (ECS-DG:deployment-circuit-breaker.md).
+            plan.start = 0;
+            plan.stop_healthy_replace = 0;
+            plan.stop_unhealthy_replace = 0;
+        }
 
         if plan.scale_in > 0 {
             let candidates: Vec<StopCandidate> = self.services[s]
                 .tasks
                 .iter()
                 .copied()
-                .filter(|&t| {
-                    let task = &self.tasks[t];
-                    task.desired_running && self.cluster.instances[task.instance].status == InstanceStatus::Active
-                })
+                .filter(|&t| self.tasks[t].desired_running && self.kept(t))
                 .map(|t| StopCandidate {
                     task: t,
                     instance: self.tasks[t].instance,
@@ -68,22 +85,28 @@ impl World<'_> {
             }
         }
 
-        let on_draining: Vec<usize> = self.services[s]
+        let replaced: Vec<usize> = self.services[s]
             .tasks
             .iter()
             .copied()
-            .filter(|&t| {
-                self.tasks[t].desired_running
-                    && self.cluster.instances[self.tasks[t].instance].status != InstanceStatus::Active
-            })
+            .filter(|&t| self.tasks[t].desired_running && !self.kept(t) && !self.parked(t))
             .collect();
+        let mut unhealthy_to_stop = plan.stop_unhealthy_replace;
         let mut healthy_to_stop = plan.stop_healthy_replace;
-        for t in on_draining {
+        for t in replaced {
+            let reason = if self.cluster.instances[self.tasks[t].instance].status == InstanceStatus::Active {
+                StopReason::Deployment
+            } else {
+                StopReason::InstanceDraining
+            };
             if !self.tasks[t].is_healthy() {
-                self.stop_task(t, StopReason::InstanceDraining);
+                if unhealthy_to_stop > 0 {
+                    unhealthy_to_stop -= 1;
+                    self.stop_task(t, reason);
+                }
             } else if healthy_to_stop > 0 {
                 healthy_to_stop -= 1;
-                self.stop_task(t, StopReason::InstanceDraining);
+                self.stop_task(t, reason);
             }
         }
 
@@ -102,6 +125,8 @@ impl World<'_> {
             self.record(EventKind::DeploymentBlocked, Some(s), None, None, detail);
         }
         self.services[s].blocked = blocked;
+        let counts = self.counts(s);
+        self.check_deployment_done(s, &counts);
         self.check_steady_state(s);
     }
 

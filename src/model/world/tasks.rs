@@ -35,6 +35,7 @@ impl World<'_> {
         self.tasks.push(Task {
             id: format!("{}-{number}", self.services[s].name),
             service: s,
+            deployment: self.services[s].primary(),
             task_definition: td,
             instance: i,
             status: TaskStatus::Provisioning,

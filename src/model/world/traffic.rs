@@ -148,6 +148,10 @@ impl World<'_> {
         let s = self.tasks[t].service;
         let lb = self.scenario.services[s].load_balancer?;
         let td = &self.scenario.task_definitions[self.tasks[t].task_definition];
+        // A new revision may order its containers differently: find the container by name.
+        let name =
+            &self.scenario.task_definitions[self.scenario.services[s].task_definition].containers[lb.container].name;
+        let lb_container = td.containers.iter().position(|c| &c.name == name)?;
         match td.network_mode {
             NetworkMode::Host | NetworkMode::Awsvpc => Some(lb.container_port),
             NetworkMode::Bridge => {
@@ -165,7 +169,7 @@ impl World<'_> {
                                 task_ports.get(n_static + dynamics - 1).copied()
                             }
                         };
-                        if c == lb.container && m.container_port == lb.container_port {
+                        if c == lb_container && m.container_port == lb.container_port {
                             return port;
                         }
                     }
@@ -173,6 +177,29 @@ impl World<'_> {
                 None
             }
         }
+    }
+
+    /// The target group a task registers with: its deployment's.
+    pub(super) fn task_target_group(&self, t: usize) -> Option<usize> {
+        let task = &self.tasks[t];
+        self.services[task.service].deployments[task.deployment].target_group
+    }
+
+    /// Healthy targets of a service, over every target group its task sets use.
+    fn service_healthy_targets(&self, s: usize) -> u32 {
+        let mut groups: Vec<usize> = self.services[s].deployments.iter().filter_map(|d| d.target_group).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        groups
+            .iter()
+            .map(|&g| {
+                self.target_groups[g]
+                    .targets
+                    .iter()
+                    .filter(|x| x.state == TargetState::Healthy && self.tasks[x.task].service == s)
+                    .count() as u32
+            })
+            .sum()
     }
 
     /// Whether the targets' security group admits the load balancer on a port.
@@ -185,7 +212,7 @@ impl World<'_> {
     pub(super) fn register_target(&mut self, t: usize) {
         let Some(port) = self.target_port(t) else { return };
         let s = self.tasks[t].service;
-        let Some(lb) = self.scenario.services[s].load_balancer else { return };
+        let Some(tg) = self.task_target_group(t) else { return };
         let now = self.now();
         let td = &self.scenario.task_definitions[self.tasks[t].task_definition];
         let app = &td.app;
@@ -205,13 +232,13 @@ impl World<'_> {
             work_accounted: 0.0,
             reserved_vcpu,
         });
-        let hc = self.scenario.target_groups[lb.target_group].health_check;
+        let hc = self.scenario.target_groups[tg].health_check;
         // The first check falls somewhere in the first interval after registration.
         let first = (self.rng.health.random::<f64>() * hc.interval as f64) as SimTime;
         let generation = serving.health_timer.arm();
         self.queue.schedule_in(first, Event::HealthCheck { task: t as u32, generation });
         self.tasks[t].serving = Some(serving);
-        self.target_groups[lb.target_group].targets.push(Target::new(t, port));
+        self.target_groups[tg].targets.push(Target::new(t, port));
         self.refresh_instance_cpu(self.tasks[t].instance);
         let mem_reserved = f64::from(self.requirements[self.tasks[t].task_definition].memory);
         let traffic = &mut self.traffic[s];
@@ -220,7 +247,7 @@ impl World<'_> {
         traffic.mem_reserved.add_rate(now, mem_reserved);
         let detail = format!(
             "service {} registered 1 targets in target-group {} (port {port})",
-            self.services[s].name, self.scenario.target_groups[lb.target_group].name
+            self.services[s].name, self.scenario.target_groups[tg].name
         );
         self.record(EventKind::TargetRegistered, Some(s), Some(t), Some(self.tasks[t].instance), detail);
     }
@@ -273,8 +300,7 @@ impl World<'_> {
     pub(super) fn health_check(&mut self, t: usize) {
         let now = self.now();
         let s = self.tasks[t].service;
-        let Some(lb) = self.scenario.services[s].load_balancer else { return };
-        let tg = lb.target_group;
+        let Some(tg) = self.task_target_group(t) else { return };
         let Some(k) = self.target_groups[tg].find(t) else { return };
         let Some(serving) = self.tasks[t].serving.as_ref() else { return };
         let app_healthy = self.scenario.task_definitions[self.tasks[t].task_definition].app.healthy;
@@ -314,6 +340,7 @@ impl World<'_> {
             && self.tasks[t].desired_running
         {
             self.stop_task(t, StopReason::FailedElbHealthChecks);
+            self.deployment_task_failed(t);
             return;
         }
         if let Some(serving) = self.tasks[t].serving.as_mut() {
@@ -330,14 +357,14 @@ impl World<'_> {
     /// Returns false when the task has no target.
     pub(super) fn begin_deregistration(&mut self, t: usize) -> bool {
         let s = self.tasks[t].service;
-        let Some(lb) = self.scenario.services[s].load_balancer else { return false };
-        let Some(k) = self.target_groups[lb.target_group].find(t) else { return false };
-        self.target_groups[lb.target_group].targets[k].state = TargetState::Draining;
+        let Some(tg) = self.task_target_group(t) else { return false };
+        let Some(k) = self.target_groups[tg].find(t) else { return false };
+        self.target_groups[tg].targets[k].state = TargetState::Draining;
         if let Some(serving) = self.tasks[t].serving.as_mut() {
             serving.health_timer.cancel();
         }
         self.tasks[t].status = TaskStatus::Deactivating;
-        let spec = &self.scenario.target_groups[lb.target_group];
+        let spec = &self.scenario.target_groups[tg];
         let detail = format!(
             "service {} has begun draining connections on 1 tasks; deregistering 1 targets in target-group {} ({} s delay)",
             self.services[s].name,
@@ -361,11 +388,10 @@ impl World<'_> {
     }
 
     fn remove_target(&mut self, t: usize) {
-        let s = self.tasks[t].service;
-        if let Some(lb) = self.scenario.services[s].load_balancer
-            && let Some(k) = self.target_groups[lb.target_group].find(t)
+        if let Some(tg) = self.task_target_group(t)
+            && let Some(k) = self.target_groups[tg].find(t)
         {
-            self.target_groups[lb.target_group].remove(k);
+            self.target_groups[tg].remove(k);
         }
     }
 
@@ -415,7 +441,17 @@ impl World<'_> {
             self.queue.schedule(next.max(now), Event::Arrival { workload: w as u32 });
         }
         let Some(s) = self.workloads[w].service else { return };
-        let tg = self.scenario.workloads[w].target_group;
+        let mut tg = self.scenario.workloads[w].target_group;
+        if self.scenario.services[s].blue_green.is_some() {
+            // The production listener: the production target group, or while CodeDeploy
+            // shifts, the replacement's by its share.
+            tg = self.services[s].production_target_group.unwrap_or(tg);
+            if let Some((to, percent)) = self.services[s].replacement_traffic
+                && self.rng.routing.random::<f64>() * 100.0 < f64::from(percent)
+            {
+                tg = to;
+            }
+        }
         self.traffic[s].minute_requests += 1;
         let Some(k) = self.target_groups[tg].pick(&mut self.rng.routing) else {
             // No target at all: the ALB answers 503 itself.
@@ -491,7 +527,7 @@ impl World<'_> {
     fn answer(&mut self, t: usize, done: &mut Vec<crate::engine::processor_sharing::Completed>) {
         let now = self.now();
         let s = self.tasks[t].service;
-        let tg = self.scenario.services[s].load_balancer.map(|lb| lb.target_group);
+        let tg = self.task_target_group(t);
         let k = tg.and_then(|g| self.target_groups[g].find(t));
         for c in done.drain(..) {
             let r = self.requests.take(c.id);
@@ -579,8 +615,7 @@ impl World<'_> {
         traffic.minute_errors = 0;
         traffic.minute_busy_cpu_ms = 0.0;
         traffic.minute_latency.reset();
-        sample.healthy_targets =
-            self.scenario.services[s].load_balancer.map_or(0, |lb| self.target_groups[lb.target_group].healthy_count());
+        sample.healthy_targets = self.service_healthy_targets(s);
     }
 
     /// The run's traffic totals for a service's summary row.
@@ -602,8 +637,7 @@ impl World<'_> {
         };
         row.cpu_util_pct = pct(t.busy_cpu_ms, t.reserved_cpu_ms);
         row.mem_util_pct = pct(t.used_mem, t.reserved_mem);
-        row.healthy_targets =
-            self.scenario.services[s].load_balancer.map_or(0, |lb| self.target_groups[lb.target_group].healthy_count());
+        row.healthy_targets = self.service_healthy_targets(s);
     }
 
     /// Targets the invariants check: every target is a live task of its group's service.
@@ -611,7 +645,7 @@ impl World<'_> {
         for (g, group) in self.target_groups.iter().enumerate() {
             for target in &group.targets {
                 let task = &self.tasks[target.task];
-                let owner = self.scenario.services[task.service].load_balancer.map(|lb| lb.target_group);
+                let owner = self.task_target_group(target.task);
                 if owner != Some(g) || task.status == TaskStatus::Stopped || task.serving.is_none() {
                     return Err((
                         format!("target group {}", group.spec.name),
