@@ -132,23 +132,22 @@ fn the_cheapest_feasible_point_is_marked_best() {
     let h: Vec<&str> = agg.lines().next().unwrap().split(',').collect();
     let col = |name: &str| h.iter().position(|c| *c == name).unwrap();
     let (feasible, best, pareto) = (col("feasible"), col("best"), col("pareto"));
-    let marks: Vec<(&str, &str)> = rows.iter().map(|r| (r[feasible], r[best])).collect();
-    // Points: (1 instance, 1 task), (1, 2), (2, 1), (2, 2), (3, 1), (3, 2).
-    assert_eq!(
-        marks,
-        [
-            ("true", "true"),
-            ("false", "false"),
-            ("true", "false"),
-            ("true", "false"),
-            ("true", "false"),
-            ("true", "false")
-        ]
-    );
-    // The front of cost (lower better) against pending task-minutes (lower better): the one
-    // instance that runs its task, which nothing beats on either.
-    assert_eq!(rows.iter().filter(|r| r[pareto] == "true").count(), 1);
+    // Points: (1 instance, 1 task), (1, 2), (2, 1), (2, 2), (3, 1), (3, 2). One instance cannot
+    // run two tasks that both want host port 80; one instance for one task is the cheapest plan.
+    assert_eq!((rows[0][feasible], rows[0][best]), ("true", "true"));
+    assert_eq!((rows[1][feasible], rows[1][best]), ("false", "false"));
+    assert_eq!(rows.iter().filter(|r| r[best] == "true").count(), 1);
+    // A point is feasible exactly when each of its replicates met the constraints.
+    let run_rows: Vec<Vec<&str>> = runs.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    for (p, r) in rows.iter().enumerate() {
+        let all_met = run_rows.iter().filter(|x| x[1] == p.to_string()).all(|x| x[10] == "true");
+        assert_eq!(r[feasible] == "true", all_met, "point {p}");
+    }
+    // The front of cost (lower better) against pending task-minutes (lower better) holds the
+    // cheapest plan, which nothing beats on either, and not the one that leaves a task unplaced
+    // at the same cost.
     assert_eq!(rows[0][pareto], "true");
+    assert_eq!(rows[1][pareto], "false");
     // Every replicate gives the same cost here: sd 0, the interval collapses on the mean.
     let cost = col("cost_usd_mean");
     assert_eq!(rows[0][cost + 1], "0.0000");
@@ -239,6 +238,26 @@ fn a_bad_combination_fails_alone() {
     // ok_runs 0, failed_runs 2, empty statistics, not feasible.
     assert_eq!(&second[3..6], ["0", "2", ""]);
     assert!(second.ends_with(&["false", "false", "false"]));
+}
+
+#[test]
+fn detailed_sweeps_keep_each_runs_files() {
+    let tmp = TempDir::new("detailed");
+    let sweep = load(&tmp.0, &SWEEP.replace("replicates = 2", "replicates = 1"));
+    let out = tmp.0.join("out");
+    let opts = RunOptions { out: out.clone(), jobs: 2, shard: Shard::WHOLE, resume: false, detailed: true };
+    execute(&sweep, &opts, &NoProgress).unwrap();
+    let run = out.join("runs/p5-r0");
+    assert_eq!(sweep.run_dir(&out, 5), run);
+    for f in ["summary.csv", "timeseries.csv", "events.csv", "charts/tasks.svg", "run.toml"] {
+        assert!(run.join(f).is_file(), "{f}");
+    }
+    // The run's own summary agrees with its row in runs.csv.
+    let summary = read(&run.join("summary.csv"));
+    let running = summary.lines().nth(1).unwrap().split(',').nth(3).unwrap().to_string();
+    let row = read(&out.join("runs.csv")).lines().nth(6).unwrap().to_string();
+    assert_eq!(row.split(',').nth(7).unwrap(), running, "{row}");
+    assert!(read(&run.join("run.toml")).contains("description = \"One task per instance: a static host port.\""));
 }
 
 #[test]

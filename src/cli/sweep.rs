@@ -242,6 +242,12 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
         spec.runs(),
         if shard.is_whole() { String::new() } else { format!("; shard {shard} takes {in_shard}") }
     );
+    if !args.resume && out.join(crate::sweep::journal::JOURNAL_FILE).is_file() && !out.join("runs.csv").is_file() {
+        eprintln!(
+            "ecsim: {} held an unfinished sweep; starting it again (--resume would have continued it)",
+            out.display()
+        );
+    }
     let options = RunOptions { out, jobs: args.jobs.unwrap_or(0), shard, resume: args.resume, detailed: args.detailed };
     let display = Display::new();
     match crate::sweep::execute(&sweep, &options, &display) {
