@@ -99,7 +99,7 @@ fn spread_member_of() -> PlacementPolicy {
 /// fixture so that dropping it is not timed.
 fn place_all(mut f: Fixture, req: &TaskRequirements) -> Fixture {
     for task in 0..TASKS {
-        let i = place(&f.cluster, &mut f.policy, f.group, req, &mut f.rng).expect("every task fits");
+        let i = place(&f.cluster, &mut f.policy, f.group, req, None, &mut f.rng).expect("every task fits");
         let instance = &mut f.cluster.instances[i];
         instance.reserved_cpu += req.cpu;
         instance.reserved_memory += req.memory;

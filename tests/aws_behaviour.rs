@@ -410,8 +410,33 @@ fn terminating_an_instance_loses_its_tasks_and_the_service_replaces_them() {
     let lost: Vec<_> =
         events(&r, EventKind::TaskStopped).iter().filter(|e| e.time == 300_000).map(|e| e.instance.clone()).collect();
     assert_eq!(lost, vec!["g-1", "g-1"]);
+    // The tasks move to g-2 at once; the group launches g-3 to keep its desired capacity of 2
+    // (ASG:ec2-auto-scaling-health-checks.md: a terminated instance is replaced).
+    let launched: Vec<_> =
+        events(&r, EventKind::InstanceLaunched).iter().map(|e| (e.instance.clone(), e.time)).collect();
+    assert_eq!(launched, vec![("g-3".to_string(), 300_000)]);
     let s = summary(&r, "x");
-    assert_eq!((s.running, s.instances, s.hosts), (4, 1, 1));
+    assert_eq!((s.running, s.instances, s.hosts), (4, 2, 1));
+}
+
+#[test]
+fn decrementing_the_desired_capacity_keeps_the_group_smaller() {
+    // TerminateInstanceInAutoScalingGroup --should-decrement-desired-capacity: no replacement;
+    // below the group's minimum size the call is refused and the instance stays.
+    let with_min = |min: u32| {
+        scenario(&format!(
+            "{}min_size = {min}\n{}[services.x]\ntask_definition = \"x\"\ndesired_count = 4\n[[actions]]\nat = \"5m\"\nterminate_instance = {{ instance = \"g-1\", should_decrement_desired_capacity = true }}\n",
+            cluster(&["a", "b"], &[("g", "m5.large", 2)]),
+            task_def("x", "bridge", 128, 256, "")
+        ))
+    };
+    let r = with_min(1);
+    assert!(events(&r, EventKind::InstanceLaunched).is_empty());
+    assert_eq!(summary(&r, "x").instances, 1);
+    let r = with_min(2);
+    assert!(events(&r, EventKind::InstanceTerminated).is_empty());
+    assert!(events(&r, EventKind::GroupScaling)[0].detail.contains("below min size 2"));
+    assert_eq!(summary(&r, "x").instances, 2);
 }
 
 #[test]
@@ -445,8 +470,8 @@ fn instances_are_billed_per_second_with_a_one_minute_minimum() {
     // + the 60-second minimum for the other = $0.032 + $0.0016 = $0.0336, split over the
     // services so that they add up to it.
     let r = scenario(&format!(
-        "{}{}[services.x]\ntask_definition = \"x\"\ndesired_count = 1\n[[actions]]\nat = \"30s\"\nterminate_instance = {{ instance = \"g-1\" }}\n",
-        cluster(&["a"], &[("g", "m5.large", 2)]),
+        "{}{}[services.x]\ntask_definition = \"x\"\ndesired_count = 1\n[[actions]]\nat = \"30s\"\nterminate_instance = {{ instance = \"g-1\", should_decrement_desired_capacity = true }}\n",
+        cluster(&["a"], &[("g", "m5.large", 2)]).replace("desired_capacity = 2", "desired_capacity = 2\nmin_size = 1"),
         task_def("x", "bridge", 128, 256, "")
     ));
     let total: f64 = r.summary.iter().map(|s| s.cost_usd).sum();

@@ -516,7 +516,7 @@ fn run_placement_case(case: &PlacementCase) -> Result<(), TestCaseError> {
     for step in 0..200 {
         let diagnoses: Vec<Diagnosis> = (0..n).map(|i| world.diagnose(i, req, &world.constraints)).collect();
         let fits: Vec<usize> = (0..n).filter(|&i| world.active(i) && diagnoses[i].fits()).collect();
-        match place(&world.cluster, &mut policy, world.group, req, &mut rng) {
+        match place(&world.cluster, &mut policy, world.group, req, None, &mut rng) {
             Ok(i) => {
                 let status = world.cluster.instances[i].status;
                 prop_assert!(world.active(i), "step {step}: placed on instance {i}, which is {status:?}");
@@ -597,7 +597,7 @@ fn dynamic_host_ports_never_include_the_reserved_agent_ports() {
     let mut policy = PlacementPolicy::new(vec![], vec![]);
     let mut rng = RngStreams::new(1).stream("placement");
     let mut given = Vec::new();
-    while let Ok(i) = place(&cluster, &mut policy, group, &req, &mut rng) {
+    while let Ok(i) = place(&cluster, &mut policy, group, &req, None, &mut rng) {
         let port = cluster.instances[i].allocate_dynamic_port().expect("place promised a free dynamic port");
         cluster.add_group_task(group, i);
         given.push(port);

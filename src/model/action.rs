@@ -12,12 +12,20 @@ pub enum Action {
     DrainInstance { instance: String },
     /// `UpdateContainerInstancesState --status ACTIVE`.
     ActivateInstance { instance: String },
-    /// `TerminateInstances`: the instance and its tasks are gone at once.
-    TerminateInstance { instance: String },
+    /// `TerminateInstanceInAutoScalingGroup`: the instance and its tasks are gone at once; the
+    /// group replaces it unless its desired capacity is decremented.
+    TerminateInstance { instance: String, should_decrement_desired_capacity: bool },
     /// `UpdateService --task-definition`: a new deployment of another task definition (revision).
     UpdateService { service: usize, task_definition: usize },
     /// `UpdateService --force-new-deployment`: a new deployment of the same task definition.
     ForceNewDeployment { service: usize },
+    /// `SetDesiredCapacity` on an Auto Scaling group.
+    SetDesiredCapacity { group: usize, desired_capacity: u32 },
+    /// EC2 sends a Spot instance its two-minute interruption notice.
+    InterruptSpot { instance: String },
+    /// An Availability Zone fails for a while: its instances and their tasks are lost and no
+    /// instance launches into it until it recovers.
+    AzOutage { zone: usize, duration: SimTime },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

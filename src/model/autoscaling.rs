@@ -8,9 +8,9 @@ use crate::engine::{MINUTE, SECOND, SimTime};
 
 use super::cloudwatch::{AlarmSpec, Comparison, MissingData, Statistic};
 
-/// The per-service metrics a policy can follow.
+/// The metrics a policy can follow: a service's, or an Auto Scaling group's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ServiceMetric {
+pub enum ScalingMetric {
     /// ECS `CPUUtilization`: average over the service's tasks, %.
     CpuUtilization,
     /// ECS `MemoryUtilization`, %.
@@ -22,45 +22,80 @@ pub enum ServiceMetric {
     /// A custom metric from the workload: requests in flight per running task, averaged over the
     /// minute.
     InFlightRequestsPerTask,
+    /// EC2 `CPUUtilization` of an Auto Scaling group: the CPU its instances' tasks keep busy over
+    /// the instances' vCPUs, averaged over the instances (`ASGAverageCPUUtilization`).
+    GroupCpuUtilization,
+    /// ECS `CPUReservation` of the group's instances: reserved over registered CPU, %.
+    GroupCpuReservation,
+    /// ECS `MemoryReservation` of the group's instances, %.
+    GroupMemoryReservation,
 }
 
-impl ServiceMetric {
-    pub const ALL: [ServiceMetric; 5] = [
-        ServiceMetric::CpuUtilization,
-        ServiceMetric::MemoryUtilization,
-        ServiceMetric::RequestCount,
-        ServiceMetric::RequestCountPerTarget,
-        ServiceMetric::InFlightRequestsPerTask,
+impl ScalingMetric {
+    pub const ALL: [ScalingMetric; 8] = [
+        ScalingMetric::CpuUtilization,
+        ScalingMetric::MemoryUtilization,
+        ScalingMetric::RequestCount,
+        ScalingMetric::RequestCountPerTarget,
+        ScalingMetric::InFlightRequestsPerTask,
+        ScalingMetric::GroupCpuUtilization,
+        ScalingMetric::GroupCpuReservation,
+        ScalingMetric::GroupMemoryReservation,
     ];
+
+    /// The metrics of a service, and of an Auto Scaling group.
+    pub const SERVICE: [ScalingMetric; 5] = [
+        ScalingMetric::CpuUtilization,
+        ScalingMetric::MemoryUtilization,
+        ScalingMetric::RequestCount,
+        ScalingMetric::RequestCountPerTarget,
+        ScalingMetric::InFlightRequestsPerTask,
+    ];
+    pub const GROUP: [ScalingMetric; 3] =
+        [ScalingMetric::GroupCpuUtilization, ScalingMetric::GroupCpuReservation, ScalingMetric::GroupMemoryReservation];
 
     pub fn name(self) -> &'static str {
         match self {
-            ServiceMetric::CpuUtilization => "CPUUtilization",
-            ServiceMetric::MemoryUtilization => "MemoryUtilization",
-            ServiceMetric::RequestCount => "RequestCount",
-            ServiceMetric::RequestCountPerTarget => "RequestCountPerTarget",
-            ServiceMetric::InFlightRequestsPerTask => "InFlightRequestsPerTask",
+            ScalingMetric::CpuUtilization => "CPUUtilization",
+            ScalingMetric::MemoryUtilization => "MemoryUtilization",
+            ScalingMetric::RequestCount => "RequestCount",
+            ScalingMetric::RequestCountPerTarget => "RequestCountPerTarget",
+            ScalingMetric::InFlightRequestsPerTask => "InFlightRequestsPerTask",
+            ScalingMetric::GroupCpuUtilization => "CPUUtilization",
+            ScalingMetric::GroupCpuReservation => "CPUReservation",
+            ScalingMetric::GroupMemoryReservation => "MemoryReservation",
         }
     }
 
-    pub fn from_name(name: &str) -> Option<ServiceMetric> {
-        ServiceMetric::ALL.into_iter().find(|m| m.name() == name)
+    /// A service metric by name.
+    pub fn service_metric(name: &str) -> Option<ScalingMetric> {
+        ScalingMetric::SERVICE.into_iter().find(|m| m.name() == name)
+    }
+
+    /// An Auto Scaling group metric by name.
+    pub fn group_metric(name: &str) -> Option<ScalingMetric> {
+        ScalingMetric::GROUP.into_iter().find(|m| m.name() == name)
     }
 }
 
 /// The predefined metrics of target tracking for ECS services
 /// (AAS:application-auto-scaling-target-tracking.md).
-pub fn predefined_metric(name: &str) -> Option<(ServiceMetric, Statistic)> {
+pub fn predefined_metric(name: &str) -> Option<(ScalingMetric, Statistic)> {
     match name {
-        "ECSServiceAverageCPUUtilization" => Some((ServiceMetric::CpuUtilization, Statistic::Average)),
-        "ECSServiceAverageMemoryUtilization" => Some((ServiceMetric::MemoryUtilization, Statistic::Average)),
-        "ALBRequestCountPerTarget" => Some((ServiceMetric::RequestCountPerTarget, Statistic::Sum)),
+        "ECSServiceAverageCPUUtilization" => Some((ScalingMetric::CpuUtilization, Statistic::Average)),
+        "ECSServiceAverageMemoryUtilization" => Some((ScalingMetric::MemoryUtilization, Statistic::Average)),
+        "ALBRequestCountPerTarget" => Some((ScalingMetric::RequestCountPerTarget, Statistic::Sum)),
         _ => None,
     }
 }
 
 pub const PREDEFINED_METRICS: [&str; 3] =
     ["ECSServiceAverageCPUUtilization", "ECSServiceAverageMemoryUtilization", "ALBRequestCountPerTarget"];
+
+/// The predefined target tracking metric of EC2 Auto Scaling used here: the group's average CPU.
+pub fn predefined_group_metric(name: &str) -> Option<(ScalingMetric, Statistic)> {
+    (name == "ASGAverageCPUUtilization").then_some((ScalingMetric::GroupCpuUtilization, Statistic::Average))
+}
 
 /// Both cooldowns default to 300 s for ECS services (API TargetTrackingScalingPolicyConfiguration,
 /// live doc; AWS-SEMANTICS.md §4.3). Step scaling's `Cooldown` is taken to default the same
@@ -78,7 +113,7 @@ pub const SCALE_IN_FRACTION: f64 = 0.9;
 #[derive(Clone, Debug, PartialEq)]
 pub struct TargetTrackingPolicy {
     pub name: String,
-    pub metric: ServiceMetric,
+    pub metric: ScalingMetric,
     pub statistic: Statistic,
     pub target_value: f64,
     pub scale_out_cooldown: SimTime,
@@ -87,21 +122,33 @@ pub struct TargetTrackingPolicy {
 }
 
 impl TargetTrackingPolicy {
-    /// The high and (unless scale-in is disabled) low alarms, named as AAS names them.
-    pub fn alarms(&self, service: &str) -> (AlarmSpec, Option<AlarmSpec>) {
+    /// The high and (unless scale-in is disabled) low alarms, named as AAS and EC2 Auto Scaling
+    /// name them (`resource` is `service/<name>` or the group's name). Over a metric published
+    /// every `period`, the alarms keep the same spans, three minutes and fifteen, in whole
+    /// periods [assume: the alarms of a group with basic five-minute monitoring are not
+    /// documented; one and three five-minute periods keep the spans].
+    pub fn alarms(&self, resource: &str, period: SimTime) -> (AlarmSpec, Option<AlarmSpec>) {
+        let period = period.max(MINUTE);
+        let periods = |datapoints: u32| (u64::from(datapoints) * MINUTE).div_ceil(period) as u32;
         let base = |suffix: &str, comparison, threshold, n| AlarmSpec {
-            name: format!("TargetTracking-service/{service}-{suffix}-{}", self.name),
+            name: format!("TargetTracking-{resource}-{suffix}-{}", self.name),
             statistic: self.statistic,
-            period: MINUTE,
+            period,
             evaluation_periods: n,
             datapoints_to_alarm: n,
             threshold,
             comparison,
             treat_missing_data: MissingData::Missing,
         };
-        let high = base("AlarmHigh", Comparison::GreaterThanThreshold, self.target_value, ALARM_HIGH_DATAPOINTS);
+        let high =
+            base("AlarmHigh", Comparison::GreaterThanThreshold, self.target_value, periods(ALARM_HIGH_DATAPOINTS));
         let low = (!self.disable_scale_in).then(|| {
-            base("AlarmLow", Comparison::LessThanThreshold, self.target_value * SCALE_IN_FRACTION, ALARM_LOW_DATAPOINTS)
+            base(
+                "AlarmLow",
+                Comparison::LessThanThreshold,
+                self.target_value * SCALE_IN_FRACTION,
+                periods(ALARM_LOW_DATAPOINTS),
+            )
         });
         (high, low)
     }
@@ -139,7 +186,7 @@ pub struct StepAdjustment {
 #[derive(Clone, Debug, PartialEq)]
 pub struct StepScalingPolicy {
     pub name: String,
-    pub metric: ServiceMetric,
+    pub metric: ScalingMetric,
     pub alarm: AlarmSpec,
     pub adjustment_type: AdjustmentType,
     pub steps: Vec<StepAdjustment>,
@@ -345,6 +392,9 @@ pub struct ScheduledAction {
     pub schedule: Schedule,
     pub min_capacity: Option<u32>,
     pub max_capacity: Option<u32>,
+    /// EC2 Auto Scaling scheduled actions may also set the desired capacity (AAS ones for
+    /// services set only the bounds).
+    pub desired_capacity: Option<u32>,
 }
 
 impl Schedule {
@@ -520,7 +570,7 @@ mod tests {
         // The AAS worked example: threshold 50; +10% for 60–70, +30% for ≥ 70.
         StepScalingPolicy {
             name: "steps".into(),
-            metric: ServiceMetric::CpuUtilization,
+            metric: ScalingMetric::CpuUtilization,
             alarm: AlarmSpec {
                 name: "a".into(),
                 statistic: Statistic::Average,

@@ -36,9 +36,32 @@ pub struct InstanceType {
     pub architecture: CpuArchitecture,
     /// Memory the ECS agent registers, MiB, when set explicitly; see [`InstanceType::registered_memory`].
     pub registered_memory_mib: Option<u32>,
+    /// Spot price, USD per hour.
+    pub spot_price: f64,
+    /// Spot interruptions per instance-hour.
+    pub spot_interruption_rate: f64,
+    /// The rate in given Availability Zones (cluster zone index, rate), overriding the type's:
+    /// each type in each zone is its own Spot pool.
+    pub spot_interruption_rate_by_zone: Vec<(usize, f64)>,
 }
 
+/// Spot prices run at 35–50% of on-demand in AWS's own examples (AWS-SEMANTICS.md §8): the
+/// built-in table takes 40% [assume].
+pub const DEFAULT_SPOT_DISCOUNT: f64 = 0.4;
+
+/// AWS's Spot Instance Advisor puts most pools in its lowest band, "<5%" interruptions a month:
+/// 5% over 730 hours, per instance-hour [assume].
+pub const DEFAULT_SPOT_INTERRUPTION_RATE: f64 = 0.05 / 730.0;
+
 impl InstanceType {
+    /// Spot interruptions per instance-hour for an instance of this type in `zone`.
+    pub fn spot_interruption_rate_in(&self, zone: usize) -> f64 {
+        self.spot_interruption_rate_by_zone
+            .iter()
+            .find(|(z, _)| *z == zone)
+            .map_or(self.spot_interruption_rate, |x| x.1)
+    }
+
     /// CPU units registered with ECS: 1024 per vCPU (ECS-DG:service-event-messages.md).
     pub fn registered_cpu(&self) -> u32 {
         self.vcpu * 1024
@@ -97,6 +120,9 @@ pub fn builtin_instance_types() -> BTreeMap<String, InstanceType> {
                     on_demand_price,
                     architecture,
                     registered_memory_mib: None,
+                    spot_price: on_demand_price * DEFAULT_SPOT_DISCOUNT,
+                    spot_interruption_rate: DEFAULT_SPOT_INTERRUPTION_RATE,
+                    spot_interruption_rate_by_zone: Vec::new(),
                 },
             )
         })
@@ -159,6 +185,19 @@ pub struct ContainerInstance {
     pub registered_at: Option<SimTime>,
     /// When EC2 terminated the instance; billing stops here.
     pub terminated_at: Option<SimTime>,
+    /// On-demand or Spot.
+    pub lifecycle: super::asg::Lifecycle,
+    /// What it costs per hour: the on-demand or the Spot price of its type.
+    pub price_per_hour: f64,
+    /// Capacity units it counts for in its group (the mixed instances policy's weight).
+    pub weight: u32,
+    /// Scale-in protection: the group will not choose it when it scales in.
+    pub protected_from_scale_in: bool,
+    /// The group has chosen it for termination (it drains first under managed draining).
+    pub terminating: bool,
+    /// A Spot instance EC2 has warned about (a rebalance recommendation or an interruption
+    /// notice): the group counts it out and replaces it.
+    pub at_risk: bool,
     pub registered_cpu: u32,
     pub registered_memory: u32,
     pub max_enis: u32,
@@ -203,6 +242,12 @@ impl ContainerInstance {
             launched_at,
             registered_at: None,
             terminated_at: None,
+            lifecycle: super::asg::Lifecycle::OnDemand,
+            price_per_hour: itype.on_demand_price,
+            weight: 1,
+            protected_from_scale_in: false,
+            terminating: false,
+            at_risk: false,
             registered_cpu: itype.registered_cpu(),
             registered_memory: itype.registered_memory().saturating_sub(reserved_memory),
             max_enis: itype.max_enis,
@@ -294,6 +339,9 @@ mod tests {
             on_demand_price: 0.1,
             architecture: CpuArchitecture::X86_64,
             registered_memory_mib: None,
+            spot_price: 0.04,
+            spot_interruption_rate: 0.0,
+            spot_interruption_rate_by_zone: Vec::new(),
         };
         assert_eq!(m4.registered_memory(), 7985);
         assert_eq!(m4.registered_cpu(), 2048);

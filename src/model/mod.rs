@@ -6,6 +6,7 @@ pub mod alb;
 pub mod asg;
 pub mod autoscaling;
 pub mod billing;
+pub mod capacity_provider;
 pub mod cloudwatch;
 pub mod cluster;
 pub mod cluster_query;

@@ -306,17 +306,20 @@ fn constraint_failure(policy: &PlacementPolicy, c: usize, closest: usize) -> Pla
     }
 }
 
-/// Picks an ACTIVE instance for one task of `group`, or says why none fits.
+/// Picks an ACTIVE instance for one task of `group`, or says why none fits. With
+/// `only_asg`, only instances of that Auto Scaling group qualify (a capacity provider's).
 pub fn place(
     cluster: &Cluster,
     policy: &mut PlacementPolicy,
     group: TaskGroup,
     req: &TaskRequirements,
+    only_asg: Option<usize>,
     rng: &mut SimRng,
 ) -> Result<usize, PlacementFailure> {
     let mut candidates: Vec<usize> = Vec::new();
     for i in 0..cluster.instances.len() {
         if cluster.instances[i].status == InstanceStatus::Active
+            && only_asg.is_none_or(|g| cluster.instances[i].group == g)
             && resource_check(cluster, i, req).is_ok()
             && policy.first_unmet(cluster, group, i).is_none()
         {
@@ -324,7 +327,7 @@ pub fn place(
         }
     }
     if candidates.is_empty() {
-        return Err(closest_failure(cluster, policy, group, req));
+        return Err(closest_failure(cluster, policy, group, req, only_asg));
     }
     for strategy in &policy.strategies {
         if candidates.len() == 1 {
@@ -347,10 +350,13 @@ fn closest_failure(
     policy: &mut PlacementPolicy,
     group: TaskGroup,
     req: &TaskRequirements,
+    only_asg: Option<usize>,
 ) -> PlacementFailure {
     let mut closest: Option<((bool, u8), PlacementFailure)> = None;
     for i in 0..cluster.instances.len() {
-        if cluster.instances[i].status != InstanceStatus::Active {
+        if cluster.instances[i].status != InstanceStatus::Active
+            || only_asg.is_some_and(|g| cluster.instances[i].group != g)
+        {
             continue;
         }
         let unmet = policy.first_unmet(cluster, group, i);

@@ -86,6 +86,8 @@ pub struct ServiceDefinition {
     /// Blue/green deployments by CodeDeploy (`deploymentController: CODE_DEPLOY`); rolling
     /// updates (`ECS`) otherwise.
     pub blue_green: Option<super::deployment::BlueGreen>,
+    /// The capacity provider strategy; empty: the EC2 launch type on any instance.
+    pub capacity_provider_strategy: Vec<super::capacity_provider::StrategyItem>,
 }
 
 /// What the scheduler sees of a service's tasks when it decides.
@@ -170,6 +172,8 @@ pub struct Service {
     pub shifting: bool,
     /// Tasks the scheduler wanted but could not place at its last pass.
     pub unplaced: u32,
+    /// Of those, the ones waiting for each capacity provider's capacity.
+    pub waiting: Vec<u32>,
     pub next_task_number: u32,
     /// The cluster's capacity epoch at the last failed placement: nothing can have changed for
     /// the better while the epoch stays the same, so the scheduler does not retry.
@@ -212,6 +216,7 @@ impl Service {
             replacement_traffic: None,
             shifting: false,
             unplaced: 0,
+            waiting: Vec::new(),
             next_task_number: 1,
             failed_at_epoch: None,
             last_failure_event: None,

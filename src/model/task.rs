@@ -75,6 +75,8 @@ pub struct Task {
     pub service: usize,
     /// The service deployment that launched the task.
     pub deployment: usize,
+    /// The capacity provider it was assigned to, under a capacity provider strategy.
+    pub provider: Option<usize>,
     pub task_definition: usize,
     pub instance: usize,
     pub status: TaskStatus,

@@ -60,6 +60,18 @@ pub enum EventKind {
     DeploymentFailed,
     /// CodeDeploy moved production traffic between task sets (blue/green).
     TrafficShifted,
+    /// An Auto Scaling group's desired capacity changed, or it could not launch or scale in.
+    GroupScaling,
+    /// EC2's two-minute Spot interruption notice.
+    SpotInterruption,
+    /// EC2's rebalance recommendation for a Spot instance.
+    RebalanceRecommendation,
+    /// An Availability Zone failed.
+    AzOutage,
+    /// An Availability Zone is back.
+    AzRecovered,
+    /// A capacity provider's managed scaling acted on CapacityProviderReservation.
+    CapacityProviderScaling,
 }
 
 impl EventKind {
@@ -92,10 +104,16 @@ impl EventKind {
             EventKind::DeploymentCompleted => "deployment_completed",
             EventKind::DeploymentFailed => "deployment_failed",
             EventKind::TrafficShifted => "traffic_shifted",
+            EventKind::GroupScaling => "group_scaling",
+            EventKind::SpotInterruption => "spot_interruption",
+            EventKind::RebalanceRecommendation => "rebalance_recommendation",
+            EventKind::AzOutage => "az_outage",
+            EventKind::AzRecovered => "az_recovered",
+            EventKind::CapacityProviderScaling => "capacity_provider_scaling",
         }
     }
 
-    pub const ALL: [EventKind; 27] = [
+    pub const ALL: [EventKind; 33] = [
         EventKind::InstanceLaunched,
         EventKind::InstanceRegistered,
         EventKind::InstanceDraining,
@@ -123,6 +141,12 @@ impl EventKind {
         EventKind::DeploymentCompleted,
         EventKind::DeploymentFailed,
         EventKind::TrafficShifted,
+        EventKind::GroupScaling,
+        EventKind::SpotInterruption,
+        EventKind::RebalanceRecommendation,
+        EventKind::AzOutage,
+        EventKind::AzRecovered,
+        EventKind::CapacityProviderScaling,
     ];
 }
 
@@ -195,6 +219,9 @@ pub struct ServiceSample {
     /// RUNNING tasks of older (ACTIVE) deployments still being replaced, and those healthy.
     pub active_running: u32,
     pub active_healthy: u32,
+    /// The CapacityProviderReservation the service's first capacity provider published for the
+    /// minute, % (0 without a provider with managed scaling).
+    pub capacity_provider_reservation: f64,
 }
 
 /// One row of `summary.csv`: a service at the end of the run and over it.
@@ -308,7 +335,7 @@ impl LatencyHistogram {
 
 impl ServiceSample {
     /// The numeric columns of `timeseries.csv`, after `time_s` and `service`, in order.
-    pub const COLUMNS: [&'static str; 27] = [
+    pub const COLUMNS: [&'static str; 28] = [
         "desired",
         "running",
         "pending",
@@ -336,6 +363,7 @@ impl ServiceSample {
         "primary_healthy",
         "active_running",
         "active_healthy",
+        "capacity_provider_reservation",
     ];
 
     pub fn column(&self, name: &str) -> Option<Value> {
@@ -369,6 +397,7 @@ impl ServiceSample {
             "primary_healthy" => c(self.primary_healthy),
             "active_running" => c(self.active_running),
             "active_healthy" => c(self.active_healthy),
+            "capacity_provider_reservation" => Some(Value::Share(self.capacity_provider_reservation)),
             _ => None,
         }
     }

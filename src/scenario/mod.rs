@@ -45,6 +45,7 @@ pub struct Scenario {
     /// Per task definition: how long the containers take to exit after SIGTERM, ms.
     pub shutdown_times: Vec<Distribution>,
     pub services: Vec<ServiceDefinition>,
+    pub capacity_providers: Vec<crate::model::capacity_provider::CapacityProvider>,
     pub target_groups: Vec<TargetGroupSpec>,
     pub workloads: Vec<Workload>,
     /// Ports (inclusive ranges) the targets' security group admits from the ALB; `None`: all.

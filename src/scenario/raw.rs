@@ -113,6 +113,8 @@ pub struct RawScenario {
     #[serde(default)]
     pub services: IndexMap<String, RawService>,
     #[serde(default)]
+    pub capacity_providers: IndexMap<String, RawCapacityProvider>,
+    #[serde(default)]
     pub target_groups: IndexMap<String, RawTargetGroup>,
     #[serde(default)]
     pub workloads: IndexMap<String, RawWorkload>,
@@ -153,6 +155,11 @@ pub struct RawInstanceType {
     pub on_demand_price: Option<f64>,
     pub architecture: Option<RawArchitecture>,
     pub registered_memory_mib: Option<u32>,
+    pub spot_price: Option<f64>,
+    pub spot_interruption_rate: Option<f64>,
+    /// Spot pools differ by zone: a rate per Availability Zone overrides the type's.
+    #[serde(default)]
+    pub spot_interruption_rate_by_zone: IndexMap<String, f64>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize)]
@@ -189,8 +196,18 @@ pub struct RawSecurityGroup {
 #[serde(deny_unknown_fields)]
 pub struct RawAutoScalingGroup {
     pub name: String,
-    pub instance_type: String,
+    pub instance_type: Option<String>,
     pub desired_capacity: u32,
+    pub min_size: Option<u32>,
+    pub max_size: Option<u32>,
+    pub mixed_instances_policy: Option<RawMixedInstancesPolicy>,
+    pub termination_policies: Option<Vec<String>>,
+    pub new_instances_protected_from_scale_in: Option<bool>,
+    pub default_instance_warmup: Option<RawDuration>,
+    pub capacity_rebalance: Option<bool>,
+    pub spot_instance_draining: Option<bool>,
+    pub instance_monitoring: Option<RawMonitoring>,
+    pub scaling: Option<RawGroupScaling>,
     pub availability_zones: Option<Vec<String>>,
     #[serde(default)]
     pub attributes: IndexMap<String, String>,
@@ -200,6 +217,76 @@ pub struct RawAutoScalingGroup {
     pub boot_at_start: bool,
     pub reserved_memory: Option<u32>,
     pub dynamic_host_port_range: Option<[u16; 2]>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMixedInstancesPolicy {
+    pub instance_types: Vec<RawInstanceOverride>,
+    pub on_demand_base_capacity: Option<u32>,
+    pub on_demand_percentage_above_base: Option<u32>,
+    pub spot_allocation_strategy: Option<RawSpotAllocation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInstanceOverride {
+    pub instance_type: String,
+    pub weight: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawSpotAllocation {
+    LowestPrice,
+    CapacityOptimized,
+    PriceCapacityOptimized,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RawMonitoring {
+    Basic,
+    Detailed,
+}
+
+/// An Auto Scaling group's own scaling policies (the classic way, without a capacity provider).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroupScaling {
+    #[serde(default)]
+    pub target_tracking: Vec<RawTargetTracking>,
+    #[serde(default)]
+    pub step_scaling: Vec<RawStepScaling>,
+    #[serde(default)]
+    pub scheduled: Vec<RawScheduled>,
+}
+
+/// An ASG-backed capacity provider.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCapacityProvider {
+    pub auto_scaling_group: String,
+    pub managed_scaling: Option<RawManagedScaling>,
+    pub managed_termination_protection: Option<bool>,
+    pub managed_draining: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawManagedScaling {
+    pub target_capacity: Option<u32>,
+    pub minimum_scaling_step_size: Option<u32>,
+    pub maximum_scaling_step_size: Option<u32>,
+    pub instance_warmup_period: Option<RawDuration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStrategyItem {
+    pub capacity_provider: String,
+    pub base: Option<u32>,
+    pub weight: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -298,6 +385,7 @@ pub struct RawService {
     pub auto_scaling: Option<RawAutoScaling>,
     pub deployment_controller: Option<RawDeploymentController>,
     pub blue_green: Option<RawBlueGreen>,
+    pub capacity_provider_strategy: Option<Vec<RawStrategyItem>>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -459,6 +547,7 @@ pub struct RawScheduled {
     pub cron: Option<String>,
     pub min_capacity: Option<u32>,
     pub max_capacity: Option<u32>,
+    pub desired_capacity: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -621,9 +710,26 @@ pub struct RawAction {
     pub stop_tasks: Option<RawStopTasks>,
     pub drain_instance: Option<RawInstanceRef>,
     pub activate_instance: Option<RawInstanceRef>,
-    pub terminate_instance: Option<RawInstanceRef>,
+    pub terminate_instance: Option<RawTerminateInstance>,
     pub update_service: Option<RawUpdateService>,
     pub force_new_deployment: Option<RawServiceRef>,
+    pub set_desired_capacity: Option<RawSetDesiredCapacity>,
+    pub interrupt_spot: Option<RawInstanceRef>,
+    pub az_outage: Option<RawAzOutage>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSetDesiredCapacity {
+    pub auto_scaling_group: String,
+    pub desired_capacity: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAzOutage {
+    pub availability_zone: String,
+    pub duration: RawDuration,
 }
 
 #[derive(Debug, Deserialize)]
@@ -657,4 +763,13 @@ pub struct RawStopTasks {
 #[serde(deny_unknown_fields)]
 pub struct RawInstanceRef {
     pub instance: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTerminateInstance {
+    pub instance: String,
+    /// TerminateInstanceInAutoScalingGroup's ShouldDecrementDesiredCapacity; without it the
+    /// group launches a replacement.
+    pub should_decrement_desired_capacity: Option<bool>,
 }

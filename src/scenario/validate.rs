@@ -15,11 +15,16 @@ use crate::engine::{Distribution, HOUR, MINUTE, SECOND, SimTime};
 use crate::expect::{Agg, Check, Expectation, Op, Window};
 use crate::model::action::{Action, ScheduledAction};
 use crate::model::alb::{Algorithm, DEFAULT_DEREGISTRATION_DELAY, DEFAULT_IDLE_TIMEOUT, HealthCheck, TargetGroupSpec};
-use crate::model::asg::{AutoScalingGroup, default_agent_registration_time, default_boot_time};
-use crate::model::autoscaling::{
-    AdjustmentType, Cron, DEFAULT_COOLDOWN, PREDEFINED_METRICS, Schedule, ScheduledAction as ScalingScheduledAction,
-    ServiceMetric, ServiceScaling, StepAdjustment, StepScalingPolicy, TargetTrackingPolicy, predefined_metric,
+use crate::model::asg::{
+    AutoScalingGroup, MixedInstancesPolicy, SpotAllocationStrategy, TerminationPolicy, default_agent_registration_time,
+    default_boot_time,
 };
+use crate::model::autoscaling::{
+    AdjustmentType, Cron, DEFAULT_COOLDOWN, PREDEFINED_METRICS, ScalingMetric, Schedule,
+    ScheduledAction as ScalingScheduledAction, ServiceScaling, StepAdjustment, StepScalingPolicy, TargetTrackingPolicy,
+    predefined_group_metric, predefined_metric,
+};
+use crate::model::capacity_provider::{CapacityProvider, ManagedScaling, StrategyItem};
 use crate::model::cloudwatch::{AlarmSpec, Comparison, MissingData, Statistic};
 use crate::model::cluster_query::Expression;
 use crate::model::deployment::{BlueGreen, CircuitBreaker, DEFAULT_MINIMUM_THRESHOLD, TrafficRouting};
@@ -102,9 +107,9 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
         return Err(cx.err(&top.key("duration"), "the duration must be more than 0 and at most 366 days"));
     }
 
-    let instance_types_all = instance_types(&cx, &raw.instance_types)?;
     let cluster_path = top.key("cluster");
     let azs = availability_zones(&cx, &cluster_path.key("availability_zones"), &raw.cluster.availability_zones)?;
+    let instance_types_all = instance_types(&cx, &raw.instance_types, &azs)?;
     let eni_attach_time = match &raw.cluster.eni_attach_time {
         Some(d) => distribution(&cx, &cluster_path.key("eni_attach_time"), d)?,
         // "awsvpc adds several seconds of launch latency" (ECS-DG:task-recommendations, live doc).
@@ -120,22 +125,69 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
         if !group_names.insert(g.name.clone()) {
             return Err(cx.err(&path.key("name"), format!("two auto scaling groups are named `{}`", g.name)));
         }
-        let Some(t) = instance_types_all.get(&g.instance_type) else {
-            return Err(cx.err_suggest(
-                &path.key("instance_type"),
-                format!(
-                    "unknown instance type `{}`; add it under [instance_types.\"{}\"]",
-                    g.instance_type, g.instance_type
-                ),
-                &g.instance_type,
-                instance_types_all.keys().map(String::as_str),
-            ));
+        let mut use_type = |name: &str, p: &KeyPath| -> Result<usize, ScenarioError> {
+            let Some(t) = instance_types_all.get(name) else {
+                return Err(cx.err_suggest(
+                    p,
+                    format!("unknown instance type `{name}`; add it under [instance_types.\"{name}\"]"),
+                    name,
+                    instance_types_all.keys().map(String::as_str),
+                ));
+            };
+            Ok(match used_types.iter().position(|u| u.name == t.name) {
+                Some(k) => k,
+                None => {
+                    used_types.push(t.clone());
+                    used_types.len() - 1
+                }
+            })
         };
-        let type_index = match used_types.iter().position(|u| u.name == t.name) {
-            Some(k) => k,
-            None => {
-                used_types.push(t.clone());
-                used_types.len() - 1
+        let mixed_instances_policy = match &g.mixed_instances_policy {
+            None => None,
+            Some(m) => {
+                let mpath = path.key("mixed_instances_policy");
+                if m.instance_types.is_empty() {
+                    return Err(cx.err(
+                        &mpath.key("instance_types"),
+                        "a mixed instances policy lists at least one instance type",
+                    ));
+                }
+                let mut overrides = Vec::new();
+                for (k, o) in m.instance_types.iter().enumerate() {
+                    let opath = mpath.key("instance_types").index(k);
+                    let t = use_type(&o.instance_type, &opath.key("instance_type"))?;
+                    let weight = o.weight.unwrap_or(1);
+                    if !(1..=999).contains(&weight) {
+                        return Err(cx.err(&opath.key("weight"), "an instance weight is 1 to 999 capacity units"));
+                    }
+                    overrides.push((t, weight));
+                }
+                let pct = m.on_demand_percentage_above_base.unwrap_or(100);
+                if pct > 100 {
+                    return Err(cx.err(&mpath.key("on_demand_percentage_above_base"), "a percentage from 0 to 100"));
+                }
+                Some(MixedInstancesPolicy {
+                    overrides,
+                    on_demand_base_capacity: m.on_demand_base_capacity.unwrap_or(0),
+                    on_demand_percentage_above_base: pct,
+                    spot_allocation_strategy: match m
+                        .spot_allocation_strategy
+                        .unwrap_or(RawSpotAllocation::PriceCapacityOptimized)
+                    {
+                        RawSpotAllocation::LowestPrice => SpotAllocationStrategy::LowestPrice,
+                        RawSpotAllocation::CapacityOptimized => SpotAllocationStrategy::CapacityOptimized,
+                        RawSpotAllocation::PriceCapacityOptimized => SpotAllocationStrategy::PriceCapacityOptimized,
+                    },
+                })
+            }
+        };
+        let type_index = match (&g.instance_type, &mixed_instances_policy) {
+            (Some(name), _) => use_type(name, &path.key("instance_type"))?,
+            (None, Some(m)) => m.overrides[0].0,
+            (None, None) => {
+                return Err(
+                    cx.err(&path, "a group needs an instance_type (its launch template's) or a mixed_instances_policy")
+                );
             }
         };
         let zones = match &g.availability_zones {
@@ -163,18 +215,36 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
                 out
             }
         };
-        total_instances = total_instances.saturating_add(g.desired_capacity);
-        if total_instances > MAX_INSTANCES {
+        let min_size = g.min_size.unwrap_or(g.desired_capacity);
+        let max_size = g.max_size.unwrap_or(g.desired_capacity.max(min_size));
+        if min_size > max_size || !(min_size..=max_size).contains(&g.desired_capacity) {
             return Err(cx.err(
                 &path.key("desired_capacity"),
-                format!("the cluster would hold more than {MAX_INSTANCES} instances, the ECS quota per cluster"),
+                format!(
+                    "need min_size ≤ desired_capacity ≤ max_size, got {min_size} ≤ {} ≤ {max_size}",
+                    g.desired_capacity
+                ),
             ));
         }
+        total_instances = total_instances.saturating_add(max_size);
+        if total_instances > MAX_INSTANCES {
+            return Err(cx.err(
+                &path.key("max_size"),
+                format!("the cluster could hold more than {MAX_INSTANCES} instances, the ECS quota per cluster"),
+            ));
+        }
+        let smallest = mixed_instances_policy
+            .as_ref()
+            .map_or(vec![type_index], |m| m.overrides.iter().map(|o| o.0).collect())
+            .into_iter()
+            .map(|t| used_types[t].registered_memory())
+            .min()
+            .unwrap_or(0);
         let reserved_memory = g.reserved_memory.unwrap_or(0);
-        if reserved_memory >= t.registered_memory() {
+        if reserved_memory >= smallest {
             return Err(cx.err(
                 &path.key("reserved_memory"),
-                format!("{reserved_memory} MiB is all of the {} MiB a {} registers", t.registered_memory(), t.name),
+                format!("{reserved_memory} MiB is all of the {smallest} MiB the group's smallest type registers"),
             ));
         }
         let dynamic_host_port_range = match g.dynamic_host_port_range {
@@ -184,6 +254,41 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
                 return Err(
                     cx.err(&path.key("dynamic_host_port_range"), "write the range as [low, high] with 0 < low ≤ high")
                 );
+            }
+        };
+        let termination_policies = match &g.termination_policies {
+            None => vec![TerminationPolicy::Default],
+            Some(list) => {
+                let mut out = Vec::new();
+                for (k, name) in list.iter().enumerate() {
+                    out.push(TerminationPolicy::from_name(name).ok_or_else(|| {
+                        cx.err_suggest(
+                            &path.key("termination_policies").index(k),
+                            format!("`{name}` is not a termination policy"),
+                            name,
+                            TerminationPolicy::NAMES,
+                        )
+                    })?);
+                }
+                out
+            }
+        };
+        let scaling = match &g.scaling {
+            None => None,
+            Some(sc) => {
+                let set = PolicySet {
+                    target_tracking_raw: &sc.target_tracking,
+                    step_raw: &sc.step_scaling,
+                    scheduled_raw: &sc.scheduled,
+                };
+                Some(scaling_policies(
+                    &cx,
+                    &path.key("scaling"),
+                    set,
+                    (min_size, max_size),
+                    Owner::Group(&g.name),
+                    duration,
+                )?)
             }
         };
         groups.push(AutoScalingGroup {
@@ -202,6 +307,19 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
             boot_at_start: g.boot_at_start,
             reserved_memory,
             dynamic_host_port_range,
+            min_size,
+            max_size,
+            mixed_instances_policy,
+            termination_policies,
+            new_instances_protected_from_scale_in: g.new_instances_protected_from_scale_in.unwrap_or(false),
+            default_instance_warmup: g.default_instance_warmup.map(|d| d.0),
+            capacity_rebalance: g.capacity_rebalance.unwrap_or(false),
+            spot_instance_draining: g.spot_instance_draining.unwrap_or(false),
+            metric_period: match g.instance_monitoring.unwrap_or(RawMonitoring::Basic) {
+                RawMonitoring::Basic => 5 * MINUTE,
+                RawMonitoring::Detailed => MINUTE,
+            },
+            scaling,
         });
     }
 
@@ -233,6 +351,9 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
     }
     let td_keys: Vec<&str> = raw.task_definitions.keys().map(String::as_str).collect();
 
+    let capacity_providers =
+        capacity_providers(&cx, &raw.capacity_providers, &groups, &raw.cluster.auto_scaling_groups)?;
+    let cp_keys: Vec<&str> = raw.capacity_providers.keys().map(String::as_str).collect();
     let target_groups = target_groups(&cx, &raw.target_groups)?;
     let tg_keys: Vec<&str> = raw.target_groups.keys().map(String::as_str).collect();
     let mut services: Vec<ServiceDefinition> = Vec::new();
@@ -269,6 +390,10 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
             def.auto_scaling = Some(auto_scaling(&cx, &path.key("auto_scaling"), a, &def, duration)?);
         }
         def.blue_green = blue_green(&cx, &path, svc, &def, &tg_keys, &services)?;
+        if let Some(strategy) = &svc.capacity_provider_strategy {
+            def.capacity_provider_strategy =
+                capacity_provider_strategy(&cx, &path.key("capacity_provider_strategy"), strategy, &cp_keys, &def)?;
+        }
         services.push(def);
     }
     let base_dir = std::path::Path::new(&source.name).parent().map(std::path::Path::to_path_buf).unwrap_or_default();
@@ -323,7 +448,10 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
 
     let instance_ids: Vec<String> =
         groups.iter().flat_map(|g| (1..=g.desired_capacity).map(move |n| format!("{}-{n}", g.name))).collect();
+    let group_keys: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
     let scope = ActionScope {
+        groups: &group_keys,
+        zones: &azs,
         duration,
         services: &service_names,
         instances: &instance_ids,
@@ -356,6 +484,7 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
         task_definitions,
         shutdown_times,
         services,
+        capacity_providers,
         target_groups,
         workloads,
         alb_ingress,
@@ -380,6 +509,7 @@ fn default_shutdown_time() -> Distribution {
 fn instance_types(
     cx: &Cx<'_>,
     raw: &indexmap::IndexMap<String, RawInstanceType>,
+    zones: &[String],
 ) -> Result<BTreeMap<String, InstanceType>, ScenarioError> {
     let mut all = builtin_instance_types();
     for (name, r) in raw {
@@ -412,6 +542,9 @@ fn instance_types(
                     on_demand_price: 0.0,
                     architecture: CpuArchitecture::X86_64,
                     registered_memory_mib: None,
+                    spot_price: 0.0,
+                    spot_interruption_rate: crate::model::ec2::DEFAULT_SPOT_INTERRUPTION_RATE,
+                    spot_interruption_rate_by_zone: Vec::new(),
                 }
             }
         };
@@ -435,6 +568,37 @@ fn instance_types(
         }
         if r.registered_memory_mib.is_some() {
             t.registered_memory_mib = r.registered_memory_mib;
+        }
+        match r.spot_price {
+            Some(p) => t.spot_price = p,
+            None if r.on_demand_price.is_some() => {
+                t.spot_price = t.on_demand_price * crate::model::ec2::DEFAULT_SPOT_DISCOUNT
+            }
+            None => {}
+        }
+        if let Some(rate) = r.spot_interruption_rate {
+            t.spot_interruption_rate = rate;
+        }
+        if !(t.spot_price.is_finite() && t.spot_price >= 0.0) {
+            return Err(cx.err(&path.key("spot_price"), "the Spot price must be zero or more (USD per hour)"));
+        }
+        if !(t.spot_interruption_rate.is_finite() && t.spot_interruption_rate >= 0.0) {
+            return Err(cx.err(&path.key("spot_interruption_rate"), "interruptions per instance-hour: zero or more"));
+        }
+        for (zone, &rate) in &r.spot_interruption_rate_by_zone {
+            let zpath = path.key("spot_interruption_rate_by_zone").key(zone);
+            let Some(z) = zones.iter().position(|x| x == zone) else {
+                return Err(cx.err_suggest(
+                    &zpath,
+                    format!("`{zone}` is not one of the cluster's availability_zones"),
+                    zone,
+                    zones.iter().map(String::as_str),
+                ));
+            };
+            if !(rate.is_finite() && rate >= 0.0) {
+                return Err(cx.err(&zpath, "interruptions per instance-hour: zero or more"));
+            }
+            t.spot_interruption_rate_by_zone.push((z, rate));
         }
         if t.vcpu == 0 || t.vcpu > 448 {
             return Err(cx.err(&path.key("vcpu"), "vcpu must be between 1 and 448"));
@@ -782,6 +946,7 @@ fn service(
         health_check_grace_period: 0,
         auto_scaling: None,
         blue_green: None,
+        capacity_provider_strategy: Vec::new(),
     })
 }
 
@@ -852,6 +1017,8 @@ fn placement_constraint(
 
 /// What an action may refer to.
 struct ActionScope<'a> {
+    groups: &'a [&'a str],
+    zones: &'a [String],
     duration: SimTime,
     services: &'a [&'a str],
     instances: &'a [String],
@@ -866,7 +1033,7 @@ fn action(
     a: &RawAction,
     scope: &ActionScope<'_>,
 ) -> Result<ScheduledAction, ScenarioError> {
-    let ActionScope { duration, services, instances, service_defs, td_keys, task_definitions } = *scope;
+    let ActionScope { groups, zones, duration, services, instances, service_defs, td_keys, task_definitions } = *scope;
     if a.at.0 > duration {
         return Err(cx.err(&path.key("at"), "this action comes after the end of the run"));
     }
@@ -913,7 +1080,10 @@ fn action(
         found.push(Action::ActivateInstance { instance: instance("activate_instance", &r.instance)? });
     }
     if let Some(r) = &a.terminate_instance {
-        found.push(Action::TerminateInstance { instance: instance("terminate_instance", &r.instance)? });
+        found.push(Action::TerminateInstance {
+            instance: instance("terminate_instance", &r.instance)?,
+            should_decrement_desired_capacity: r.should_decrement_desired_capacity.unwrap_or(false),
+        });
     }
     if let Some(u) = &a.update_service {
         let service = service_index("update_service", &u.service)?;
@@ -955,7 +1125,37 @@ fn action(
     if let Some(r) = &a.force_new_deployment {
         found.push(Action::ForceNewDeployment { service: service_index("force_new_deployment", &r.service)? });
     }
-    let kinds = "set_desired_count, stop_tasks, drain_instance, activate_instance, terminate_instance, update_service or force_new_deployment";
+    if let Some(d) = &a.set_desired_capacity {
+        let gpath = path.key("set_desired_capacity").key("auto_scaling_group");
+        let Some(group) = groups.iter().position(|g| *g == d.auto_scaling_group) else {
+            return Err(cx.err_suggest(
+                &gpath,
+                format!("no auto scaling group is called `{}`", d.auto_scaling_group),
+                &d.auto_scaling_group,
+                groups.iter().copied(),
+            ));
+        };
+        found.push(Action::SetDesiredCapacity { group, desired_capacity: d.desired_capacity });
+    }
+    if let Some(r) = &a.interrupt_spot {
+        found.push(Action::InterruptSpot { instance: instance("interrupt_spot", &r.instance)? });
+    }
+    if let Some(o) = &a.az_outage {
+        let zpath = path.key("az_outage").key("availability_zone");
+        let Some(zone) = zones.iter().position(|z| *z == o.availability_zone) else {
+            return Err(cx.err_suggest(
+                &zpath,
+                format!("`{}` is not one of the cluster's availability_zones", o.availability_zone),
+                &o.availability_zone,
+                zones.iter().map(String::as_str),
+            ));
+        };
+        if o.duration.0 == 0 {
+            return Err(cx.err(&path.key("az_outage").key("duration"), "an outage lasts more than 0 seconds"));
+        }
+        found.push(Action::AzOutage { zone, duration: o.duration.0 });
+    }
+    let kinds = "set_desired_count, stop_tasks, drain_instance, activate_instance, terminate_instance, update_service, force_new_deployment, set_desired_capacity, interrupt_spot or az_outage";
     match found.len() {
         1 => Ok(ScheduledAction { at: a.at.0, action: found.remove(0) }),
         0 => Err(cx.err(path, format!("an action needs one of {kinds}"))),
@@ -1385,28 +1585,82 @@ fn statistic(s: RawStatistic) -> Statistic {
     }
 }
 
-fn service_metric(
+/// What a scaling policy scales: a service (its metrics) or an Auto Scaling group (its own).
+#[derive(Clone, Copy)]
+enum Owner<'a> {
+    Service(&'a ServiceDefinition),
+    Group(&'a str),
+}
+
+impl Owner<'_> {
+    fn name(&self) -> &str {
+        match self {
+            Owner::Service(d) => &d.name,
+            Owner::Group(g) => g,
+        }
+    }
+}
+
+fn resolve_metric(cx: &Cx<'_>, path: &KeyPath, name: &str, owner: Owner<'_>) -> Result<ScalingMetric, ScenarioError> {
+    match owner {
+        Owner::Service(def) => {
+            let metric = ScalingMetric::service_metric(name).ok_or_else(|| {
+                cx.err_suggest(
+                    path,
+                    format!("`{name}` is not a service metric"),
+                    name,
+                    ScalingMetric::SERVICE.map(ScalingMetric::name),
+                )
+            })?;
+            let needs_lb = matches!(
+                metric,
+                ScalingMetric::RequestCount
+                    | ScalingMetric::RequestCountPerTarget
+                    | ScalingMetric::InFlightRequestsPerTask
+            );
+            if needs_lb && def.load_balancer.is_none() {
+                return Err(
+                    cx.err(path, format!("{name} comes from the load balancer, and service `{}` has none", def.name))
+                );
+            }
+            Ok(metric)
+        }
+        Owner::Group(_) => ScalingMetric::group_metric(name).ok_or_else(|| {
+            cx.err_suggest(
+                path,
+                format!("`{name}` is not an Auto Scaling group metric"),
+                name,
+                ScalingMetric::GROUP.map(ScalingMetric::name),
+            )
+        }),
+    }
+}
+
+fn resolve_predefined(
     cx: &Cx<'_>,
     path: &KeyPath,
     name: &str,
-    def: &ServiceDefinition,
-) -> Result<ServiceMetric, ScenarioError> {
-    let metric = ServiceMetric::from_name(name).ok_or_else(|| {
-        cx.err_suggest(
-            path,
-            format!("`{name}` is not a service metric"),
-            name,
-            ServiceMetric::ALL.map(ServiceMetric::name),
-        )
-    })?;
-    let needs_lb = matches!(
-        metric,
-        ServiceMetric::RequestCount | ServiceMetric::RequestCountPerTarget | ServiceMetric::InFlightRequestsPerTask
-    );
-    if needs_lb && def.load_balancer.is_none() {
-        return Err(cx.err(path, format!("{name} comes from the load balancer, and service `{}` has none", def.name)));
+    owner: Owner<'_>,
+) -> Result<(ScalingMetric, Statistic), ScenarioError> {
+    match owner {
+        Owner::Service(def) => {
+            let found = predefined_metric(name).ok_or_else(|| {
+                cx.err_suggest(path, format!("`{name}` is not a predefined metric"), name, PREDEFINED_METRICS)
+            })?;
+            if found.0 == ScalingMetric::RequestCountPerTarget && def.load_balancer.is_none() {
+                return Err(cx.err(path, "ALBRequestCountPerTarget needs a service with a load_balancer"));
+            }
+            Ok(found)
+        }
+        Owner::Group(_) => predefined_group_metric(name).ok_or_else(|| {
+            cx.err_suggest(
+                path,
+                format!("`{name}` is not a predefined metric of an Auto Scaling group"),
+                name,
+                ["ASGAverageCPUUtilization"],
+            )
+        }),
     }
-    Ok(metric)
 }
 
 fn auto_scaling(
@@ -1431,6 +1685,27 @@ fn auto_scaling(
             ),
         ));
     }
+    let policy_set =
+        PolicySet { target_tracking_raw: &a.target_tracking, step_raw: &a.step_scaling, scheduled_raw: &a.scheduled };
+    scaling_policies(cx, path, policy_set, (a.min_capacity, a.max_capacity), Owner::Service(def), duration)
+}
+
+/// The raw policies of a scalable target.
+struct PolicySet<'a> {
+    target_tracking_raw: &'a [RawTargetTracking],
+    step_raw: &'a [RawStepScaling],
+    scheduled_raw: &'a [RawScheduled],
+}
+
+fn scaling_policies(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    set: PolicySet<'_>,
+    (min, max): (u32, u32),
+    owner: Owner<'_>,
+    duration: SimTime,
+) -> Result<ServiceScaling, ScenarioError> {
+    let PolicySet { target_tracking_raw, step_raw, scheduled_raw } = set;
     let mut names = BTreeSet::new();
     let mut name_of = |given: &Option<String>, fallback: String, p: &KeyPath| -> Result<String, ScenarioError> {
         let n = given.clone().unwrap_or(fallback);
@@ -1440,32 +1715,25 @@ fn auto_scaling(
         Ok(n)
     };
     let mut target_tracking = Vec::new();
-    for (i, t) in a.target_tracking.iter().enumerate() {
+    for (i, t) in target_tracking_raw.iter().enumerate() {
         let p = path.key("target_tracking").index(i);
         let (metric, stat) = match (&t.predefined_metric, &t.custom_metric) {
-            (Some(m), None) => {
-                let found = predefined_metric(m).ok_or_else(|| {
-                    cx.err_suggest(
-                        &p.key("predefined_metric"),
-                        format!("`{m}` is not a predefined metric"),
-                        m,
-                        PREDEFINED_METRICS,
-                    )
-                })?;
-                if found.0 == ServiceMetric::RequestCountPerTarget && def.load_balancer.is_none() {
-                    return Err(cx.err(
-                        &p.key("predefined_metric"),
-                        "ALBRequestCountPerTarget needs a service with a load_balancer",
-                    ));
-                }
-                found
-            }
+            (Some(m), None) => resolve_predefined(cx, &p.key("predefined_metric"), m, owner)?,
             (None, Some(c)) => (
-                service_metric(cx, &p.key("custom_metric").key("metric"), &c.metric, def)?,
+                resolve_metric(cx, &p.key("custom_metric").key("metric"), &c.metric, owner)?,
                 c.statistic.map_or(Statistic::Average, statistic),
             ),
             _ => return Err(cx.err(&p, "give exactly one of predefined_metric or custom_metric")),
         };
+        if let (Owner::Group(_), Some(key)) = (
+            owner,
+            t.scale_out_cooldown.map(|_| "scale_out_cooldown").or(t.scale_in_cooldown.map(|_| "scale_in_cooldown")),
+        ) {
+            return Err(cx.err(
+                &p.key(key),
+                "EC2 Auto Scaling target tracking has no cooldowns: new instances count once the group's default_instance_warmup is over",
+            ));
+        }
         if !(t.target_value.is_finite() && t.target_value > 0.0) {
             return Err(cx.err(&p.key("target_value"), "the target value must be a positive number"));
         }
@@ -1480,11 +1748,11 @@ fn auto_scaling(
         });
     }
     let mut step_scaling = Vec::new();
-    for (i, st) in a.step_scaling.iter().enumerate() {
+    for (i, st) in step_raw.iter().enumerate() {
         let p = path.key("step_scaling").index(i);
         let name = name_of(&st.name, format!("step-scaling-{}", i + 1), &p)?;
         let apath = p.key("alarm");
-        let metric = service_metric(cx, &apath.key("metric"), &st.alarm.metric, def)?;
+        let metric = resolve_metric(cx, &apath.key("metric"), &st.alarm.metric, owner)?;
         let period = st.alarm.period.map_or(MINUTE, |d| d.0);
         if period == 0 || period % MINUTE != 0 {
             return Err(cx.err(
@@ -1527,7 +1795,7 @@ fn auto_scaling(
             name: name.clone(),
             metric,
             alarm: AlarmSpec {
-                name: st.alarm.name.clone().unwrap_or_else(|| format!("{}-{name}", def.name)),
+                name: st.alarm.name.clone().unwrap_or_else(|| format!("{}-{name}", owner.name())),
                 statistic: st.alarm.statistic.map_or(Statistic::Average, statistic),
                 period,
                 evaluation_periods,
@@ -1558,7 +1826,7 @@ fn auto_scaling(
         });
     }
     let mut scheduled = Vec::new();
-    for (i, sc) in a.scheduled.iter().enumerate() {
+    for (i, sc) in scheduled_raw.iter().enumerate() {
         let p = path.key("scheduled").index(i);
         let schedule = match (sc.at, sc.rate, &sc.cron) {
             (Some(at), None, None) => {
@@ -1576,8 +1844,16 @@ fn auto_scaling(
             (None, None, Some(c)) => Schedule::Cron(Cron::parse(c).map_err(|m| cx.err(&p.key("cron"), m))?),
             _ => return Err(cx.err(&p, "give exactly one of `at`, `rate` or `cron`")),
         };
-        if sc.min_capacity.is_none() && sc.max_capacity.is_none() {
-            return Err(cx.err(&p, "a scheduled action sets min_capacity, max_capacity or both"));
+        if let (Some(_), Owner::Service(_)) = (sc.desired_capacity, owner) {
+            return Err(cx.err(
+                &p.key("desired_capacity"),
+                "a service's scheduled action sets min_capacity and max_capacity; the desired count moves into them",
+            ));
+        }
+        if sc.min_capacity.is_none() && sc.max_capacity.is_none() && sc.desired_capacity.is_none() {
+            return Err(
+                cx.err(&p, "a scheduled action sets min_capacity, max_capacity or, for a group, desired_capacity")
+            );
         }
         if let (Some(lo), Some(hi)) = (sc.min_capacity, sc.max_capacity)
             && lo > hi
@@ -1589,15 +1865,10 @@ fn auto_scaling(
             schedule,
             min_capacity: sc.min_capacity,
             max_capacity: sc.max_capacity,
+            desired_capacity: sc.desired_capacity,
         });
     }
-    Ok(ServiceScaling {
-        min_capacity: a.min_capacity,
-        max_capacity: a.max_capacity,
-        target_tracking,
-        step_scaling,
-        scheduled,
-    })
+    Ok(ServiceScaling { min_capacity: min, max_capacity: max, target_tracking, step_scaling, scheduled })
 }
 
 /// CodeDeploy blue/green: only with a load balancer, a second target group no other service
@@ -1702,3 +1973,126 @@ fn blue_green(
 /// scenario does not give one [assume: the API leaves it optional and documents only the
 /// 2880-minute maximum].
 pub const DEFAULT_TERMINATION_WAIT: SimTime = 5 * MINUTE;
+
+fn capacity_providers(
+    cx: &Cx<'_>,
+    raw: &indexmap::IndexMap<String, RawCapacityProvider>,
+    groups: &[AutoScalingGroup],
+    raw_groups: &[RawAutoScalingGroup],
+) -> Result<Vec<CapacityProvider>, ScenarioError> {
+    let mut out: Vec<CapacityProvider> = Vec::new();
+    for (name, cp) in raw {
+        let path = KeyPath::root().key("capacity_providers").key(name);
+        if name == "FARGATE" || name == "FARGATE_SPOT" {
+            return Err(cx.err(&path, format!("`{name}` is the name of a predefined Fargate provider")));
+        }
+        let gpath = path.key("auto_scaling_group");
+        let Some(g) = groups.iter().position(|x| x.name == cp.auto_scaling_group) else {
+            return Err(cx.err_suggest(
+                &gpath,
+                format!("no auto scaling group is called `{}`", cp.auto_scaling_group),
+                &cp.auto_scaling_group,
+                groups.iter().map(|x| x.name.as_str()),
+            ));
+        };
+        if let Some(other) = out.iter().find(|o| o.auto_scaling_group == g) {
+            return Err(cx.err(
+                &gpath,
+                format!("group `{}` already backs capacity provider `{}`", cp.auto_scaling_group, other.name),
+            ));
+        }
+        let managed_scaling = match &cp.managed_scaling {
+            None => None,
+            Some(m) => {
+                let mpath = path.key("managed_scaling");
+                let d = ManagedScaling::default();
+                let ms = ManagedScaling {
+                    target_capacity: m.target_capacity.unwrap_or(d.target_capacity),
+                    minimum_scaling_step_size: m.minimum_scaling_step_size.unwrap_or(d.minimum_scaling_step_size),
+                    maximum_scaling_step_size: m.maximum_scaling_step_size.unwrap_or(d.maximum_scaling_step_size),
+                    instance_warmup_period: m.instance_warmup_period.map_or(d.instance_warmup_period, |x| x.0),
+                };
+                // Ranges from the API's ManagedScaling: target (0, 100], steps 1–10,000, warmup
+                // 0–10,000 s.
+                if !(1..=100).contains(&ms.target_capacity) {
+                    return Err(cx.err(&mpath.key("target_capacity"), "target_capacity is 1 to 100 (%)"));
+                }
+                if !(1..=10_000).contains(&ms.minimum_scaling_step_size)
+                    || !(1..=10_000).contains(&ms.maximum_scaling_step_size)
+                    || ms.minimum_scaling_step_size > ms.maximum_scaling_step_size
+                {
+                    return Err(cx.err(&mpath, "scaling step sizes are 1 to 10,000, the minimum not above the maximum"));
+                }
+                if ms.instance_warmup_period > 10_000 * SECOND {
+                    return Err(
+                        cx.err(&mpath.key("instance_warmup_period"), "the warmup period is 0 to 10,000 seconds")
+                    );
+                }
+                if raw_groups[g].scaling.is_some() {
+                    return Err(cx.err(
+                        &mpath,
+                        format!("group `{}` has scaling policies of its own; ECS documents that a managed-scaling group must not", cp.auto_scaling_group),
+                    ));
+                }
+                Some(ms)
+            }
+        };
+        let managed_termination_protection = cp.managed_termination_protection.unwrap_or(false);
+        if managed_termination_protection && managed_scaling.is_none() {
+            return Err(cx.err(
+                &path.key("managed_termination_protection"),
+                "managed termination protection needs managed_scaling",
+            ));
+        }
+        out.push(CapacityProvider {
+            name: name.clone(),
+            auto_scaling_group: g,
+            managed_scaling,
+            managed_termination_protection,
+            managed_draining: cp.managed_draining.unwrap_or(true),
+        });
+    }
+    Ok(out)
+}
+
+/// A service's capacity provider strategy (ECS-DG:cluster-capacity-providers.md): up to 6
+/// providers, a base on one at most, not every weight 0.
+fn capacity_provider_strategy(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    raw: &[RawStrategyItem],
+    cp_keys: &[&str],
+    def: &ServiceDefinition,
+) -> Result<Vec<StrategyItem>, ScenarioError> {
+    if def.scheduling_strategy == SchedulingStrategy::Daemon {
+        return Err(cx.err(path, "DAEMON services do not use a capacity provider strategy"));
+    }
+    if raw.is_empty() || raw.len() > 6 {
+        return Err(cx.err(path, "a capacity provider strategy lists 1 to 6 providers"));
+    }
+    let mut out: Vec<StrategyItem> = Vec::new();
+    for (i, item) in raw.iter().enumerate() {
+        let ipath = path.index(i);
+        let Some(provider) = cp_keys.iter().position(|k| *k == item.capacity_provider) else {
+            return Err(cx.err_suggest(
+                &ipath.key("capacity_provider"),
+                format!("no capacity provider is called `{}`", item.capacity_provider),
+                &item.capacity_provider,
+                cp_keys.iter().copied(),
+            ));
+        };
+        if out.iter().any(|o| o.provider == provider) {
+            return Err(
+                cx.err(&ipath.key("capacity_provider"), format!("`{}` is listed twice", item.capacity_provider))
+            );
+        }
+        out.push(StrategyItem { provider, base: item.base.unwrap_or(0), weight: item.weight.unwrap_or(0) });
+    }
+    if out.iter().filter(|s| s.base > 0).count() > 1 {
+        return Err(cx.err(path, "only one provider of a strategy may set a base"));
+    }
+    if out.iter().all(|s| s.weight == 0) {
+        return Err(cx.err(path, "every weight is 0 (the API's default): give at least one provider a weight, or the service cannot run beyond its base"));
+    }
+    Ok(out)
+}

@@ -1,19 +1,37 @@
-//! Service Auto Scaling while the simulation runs: the minute's CloudWatch datapoints, the
+//! Scaling policies while the simulation runs, for services (Application Auto Scaling) and for
+//! Auto Scaling groups (EC2 Auto Scaling's own policies): the minute's CloudWatch datapoints, the
 //! alarms that read them after the publication delay, the policies they invoke, and scheduled
-//! actions.
+//! actions. Both kinds of scalable target share one mechanism; they differ in their metrics and
+//! in what "capacity" is (a desired count of tasks, a desired capacity of instances).
 
 use super::*;
 
 use crate::model::autoscaling::{
-    Cooldowns, Decision, Held, Proposal, ServiceMetric, ServiceScaling, target_tracking_capacity,
+    Cooldowns, DEFAULT_COOLDOWN, Decision, Held, Proposal, ScalingMetric, ServiceScaling, target_tracking_capacity,
 };
 use crate::model::cloudwatch::{Alarm, AlarmState, MetricSeries, StatSet, last_visible_minute};
+
+/// What a set of policies scales.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Scalable {
+    Service(u32),
+    Group(u32),
+}
+
+impl Scalable {
+    fn service(self) -> Option<usize> {
+        match self {
+            Scalable::Service(s) => Some(s as usize),
+            Scalable::Group(_) => None,
+        }
+    }
+}
 
 /// One scaling policy's alarms and cooldowns.
 struct PolicyState {
     name: String,
     kind: &'static str,
-    metric: ServiceMetric,
+    metric: ScalingMetric,
     /// The high (or only) alarm, and for target tracking the low one.
     alarm: Alarm,
     low: Option<Alarm>,
@@ -22,10 +40,15 @@ struct PolicyState {
     in_cooldown: SimTime,
     target_tracking: Option<f64>,
     step: Option<usize>,
+    /// The last visible minute the policy acted on: a policy acts once per new datapoint, so that
+    /// a five-minute metric does not scale the same reading five times over.
+    acted_on: Option<usize>,
 }
 
-/// A service's scalable target while the simulation runs.
+/// A scalable target while the simulation runs.
 pub(super) struct Scaling {
+    target: Scalable,
+    /// The bounds of a service's scalable target (a group keeps its own min and max).
     min: u32,
     max: u32,
     series: Vec<MetricSeries>,
@@ -36,10 +59,20 @@ pub(super) struct Scaling {
 }
 
 impl Scaling {
-    pub(super) fn new(service: &str, spec: &ServiceScaling) -> Scaling {
+    /// `resource` names the target in alarm names; `period` is how often its metrics are
+    /// published; target tracking's scale-out cooldown is `warmup` for a group (EC2 Auto Scaling
+    /// counts new instances once warmed up instead of using cooldowns) and the policy's own for a
+    /// service.
+    fn new(
+        target: Scalable,
+        resource: &str,
+        spec: &ServiceScaling,
+        period: SimTime,
+        warmup: Option<SimTime>,
+    ) -> Scaling {
         let mut policies = Vec::new();
         for p in &spec.target_tracking {
-            let (high, low) = p.alarms(service);
+            let (high, low) = p.alarms(resource, period);
             policies.push(PolicyState {
                 name: p.name.clone(),
                 kind: "TargetTracking",
@@ -47,10 +80,11 @@ impl Scaling {
                 alarm: Alarm::new(high),
                 low: low.map(Alarm::new),
                 cooldowns: Cooldowns::default(),
-                out_cooldown: p.scale_out_cooldown,
-                in_cooldown: p.scale_in_cooldown,
+                out_cooldown: warmup.unwrap_or(p.scale_out_cooldown),
+                in_cooldown: if warmup.is_some() { 0 } else { p.scale_in_cooldown },
                 target_tracking: Some(p.target_value),
                 step: None,
+                acted_on: None,
             });
         }
         for (k, p) in spec.step_scaling.iter().enumerate() {
@@ -65,12 +99,14 @@ impl Scaling {
                 in_cooldown: p.cooldown,
                 target_tracking: None,
                 step: Some(k),
+                acted_on: None,
             });
         }
         Scaling {
+            target,
             min: spec.min_capacity,
             max: spec.max_capacity,
-            series: vec![MetricSeries::default(); ServiceMetric::ALL.len()],
+            series: vec![MetricSeries::default(); ScalingMetric::ALL.len()],
             policies,
             seen: None,
             alarms_in_alarm: 0,
@@ -78,20 +114,60 @@ impl Scaling {
     }
 }
 
-fn metric_index(m: ServiceMetric) -> usize {
-    ServiceMetric::ALL.iter().position(|x| *x == m).unwrap_or(0)
+fn metric_index(m: ScalingMetric) -> usize {
+    ScalingMetric::ALL.iter().position(|x| *x == m).unwrap_or(0)
 }
 
-impl World<'_> {
+impl<'a> World<'a> {
     pub(super) fn start_scaling(&mut self) {
         for (s, def) in self.scenario.services.iter().enumerate() {
-            self.scaling.push(def.auto_scaling.as_ref().map(|spec| Scaling::new(&def.name, spec)));
-            if let Some(spec) = &def.auto_scaling {
-                for (a, action) in spec.scheduled.iter().enumerate() {
-                    if let Some(t) = action.schedule.next(None, self.scenario.duration) {
-                        self.queue.schedule(t, Event::ScheduledScaling { service: s as u32, action: a as u32 });
-                    }
-                }
+            let target = Scalable::Service(s as u32);
+            let scaling = def
+                .auto_scaling
+                .as_ref()
+                .map(|spec| Scaling::new(target, &format!("service/{}", def.name), spec, MINUTE, None));
+            self.scaling.push(scaling);
+            self.schedule_first_actions(target);
+        }
+        for (g, def) in self.scenario.auto_scaling_groups.iter().enumerate() {
+            let target = Scalable::Group(g as u32);
+            // Without a default instance warmup EC2 Auto Scaling takes the cooldown's 300 s
+            // (ASG:ec2-auto-scaling-default-instance-warmup.md, as-scaling-target-tracking.md).
+            let warmup = def.default_instance_warmup.unwrap_or(DEFAULT_COOLDOWN);
+            let scaling =
+                def.scaling.as_ref().map(|spec| Scaling::new(target, &def.name, spec, def.metric_period, Some(warmup)));
+            self.group_scaling.push(scaling);
+            self.schedule_first_actions(target);
+        }
+    }
+
+    fn scaling_spec(&self, target: Scalable) -> Option<&'a ServiceScaling> {
+        let scenario: &'a Scenario = self.scenario;
+        match target {
+            Scalable::Service(s) => scenario.services[s as usize].auto_scaling.as_ref(),
+            Scalable::Group(g) => scenario.auto_scaling_groups[g as usize].scaling.as_ref(),
+        }
+    }
+
+    fn schedule_first_actions(&mut self, target: Scalable) {
+        let Some(spec) = self.scaling_spec(target) else { return };
+        for (a, action) in spec.scheduled.iter().enumerate() {
+            if let Some(t) = action.schedule.next(None, self.scenario.duration) {
+                self.queue.schedule(t, Event::ScheduledScaling { target, action: a as u32 });
+            }
+        }
+    }
+
+    /// A target's current capacity and its bounds.
+    fn capacity(&self, target: Scalable) -> (u32, u32, u32) {
+        match target {
+            Scalable::Service(s) => {
+                let bounds = self.scaling[s as usize].as_ref().map_or((0, u32::MAX), |x| (x.min, x.max));
+                (self.services[s as usize].desired_count, bounds.0, bounds.1)
+            }
+            Scalable::Group(g) => {
+                let st = &self.groups[g as usize];
+                (st.desired, st.min, st.max)
             }
         }
     }
@@ -116,14 +192,64 @@ impl World<'_> {
             for (k, p) in points.into_iter().enumerate() {
                 scaling.series[k].put(minute as usize, p);
             }
-            self.evaluate_policies(s, &mut scaling, visible);
+            self.evaluate_policies(&mut scaling, visible);
             self.scaling[s] = Some(scaling);
         }
+        for g in 0..self.groups.len() {
+            let points = self.group_metrics(g);
+            let Some(mut scaling) = self.group_scaling[g].take() else { continue };
+            for (m, p) in ScalingMetric::GROUP.into_iter().zip(points) {
+                scaling.series[metric_index(m)].put(minute as usize, p);
+            }
+            // EC2 publishes an instance's CPU every five minutes under basic monitoring: the
+            // alarms see a period once it is complete.
+            let period = (self.scenario.auto_scaling_groups[g].metric_period / MINUTE).max(1) as usize;
+            let visible = visible.and_then(|v| ((v + 1) / period * period).checked_sub(1));
+            self.evaluate_policies(&mut scaling, visible);
+            self.group_scaling[g] = Some(scaling);
+        }
+        self.instance_busy_ms.iter_mut().for_each(|b| *b = 0.0);
     }
 
-    fn evaluate_policies(&mut self, s: usize, scaling: &mut Scaling, visible: Option<usize>) {
+    /// The minute's metrics of a group, in `ScalingMetric::GROUP` order: EC2 CPUUtilization
+    /// averaged over its instances in service (past the default instance warmup, when set:
+    /// ASG:ec2-auto-scaling-default-instance-warmup.md), and the ECS CPU and memory reservation
+    /// of its registered instances.
+    fn group_metrics(&self, g: usize) -> [Option<StatSet>; 3] {
         let now = self.now();
-        let current = self.services[s].desired_count;
+        let warmup = self.scenario.auto_scaling_groups[g].default_instance_warmup.unwrap_or(0);
+        let (mut cpu, mut reserved_cpu, mut registered_cpu, mut reserved_mem, mut registered_mem) =
+            (Vec::new(), 0u64, 0u64, 0u64, 0u64);
+        for (i, inst) in self.cluster.instances.iter().enumerate() {
+            if inst.group != g || matches!(inst.status, InstanceStatus::Launching | InstanceStatus::Inactive) {
+                continue;
+            }
+            if now >= inst.launched_at + warmup {
+                let vcpus = f64::from(self.cluster.instance_type_of(i).vcpu.max(1));
+                let busy = self.instance_busy_ms.get(i).copied().unwrap_or(0.0);
+                cpu.push((100.0 * busy / (vcpus * MINUTE as f64)).min(100.0));
+            }
+            if inst.status.is_registered() {
+                reserved_cpu += u64::from(inst.reserved_cpu);
+                registered_cpu += u64::from(inst.registered_cpu);
+                reserved_mem += u64::from(inst.reserved_memory);
+                registered_mem += u64::from(inst.registered_memory);
+            }
+        }
+        let pct = |used: u64, total: u64| (total > 0).then(|| StatSet::single(100.0 * used as f64 / total as f64));
+        [StatSet::of(cpu), pct(reserved_cpu, registered_cpu), pct(reserved_mem, registered_mem)]
+    }
+
+    fn evaluate_policies(&mut self, scaling: &mut Scaling, visible: Option<usize>) {
+        let now = self.now();
+        let target = scaling.target;
+        let service = target.service();
+        let (current, min, max) = match target {
+            // The service's bounds live in its (taken) scaling state.
+            Scalable::Service(s) => (self.services[s as usize].desired_count, scaling.min, scaling.max),
+            Scalable::Group(_) => self.capacity(target),
+        };
+        let spec = self.scaling_spec(target);
         let mut proposals = Vec::new();
         let mut voters = Vec::new();
         let mut in_alarm = 0;
@@ -140,7 +266,9 @@ impl World<'_> {
             }
             in_alarm += u32::from(high.state == AlarmState::Alarm);
             let mut cause = String::new();
+            let fresh = visible.is_some() && p.acted_on != visible;
             if high.state == AlarmState::Alarm
+                && fresh
                 && let Some(v) = high.latest
             {
                 // Within a scale-out cooldown both kinds of policy scale from the capacity before
@@ -150,10 +278,10 @@ impl World<'_> {
                 let capacity = match (p.target_tracking, p.step) {
                     (Some(target), _) => target_tracking_capacity(base, v, target),
                     (None, Some(i)) => {
-                        let spec = self.scenario.services[s].auto_scaling.as_ref().map(|a| &a.step_scaling[i]);
+                        let step = spec.map(|a| &a.step_scaling[i]);
                         let step_base =
-                            if spec.is_some_and(|x| x.alarm.comparison.watches_above()) { base } else { current };
-                        spec.and_then(|x| x.capacity(step_base, v)).unwrap_or(current)
+                            if step.is_some_and(|x| x.alarm.comparison.watches_above()) { base } else { current };
+                        step.and_then(|x| x.capacity(step_base, v)).unwrap_or(current)
                     }
                     _ => current,
                 };
@@ -177,6 +305,7 @@ impl World<'_> {
                 in_alarm += u32::from(e.state == AlarmState::Alarm);
                 voters.push(k);
                 if e.state == AlarmState::Alarm
+                    && fresh
                     && high.state != AlarmState::Alarm
                     && let (Some(v), Some(target)) = (e.latest, p.target_tracking)
                 {
@@ -198,22 +327,18 @@ impl World<'_> {
         for (name, from, to, latest) in transitions {
             let value = latest.map_or_else(|| "no datapoint".to_string(), |v| format!("latest datapoint {v:.2}"));
             let detail = format!("Alarm {name} changed from {} to {} ({value})", from.as_str(), to.as_str());
-            self.record(EventKind::AlarmStateChanged, Some(s), None, None, detail);
+            self.record(EventKind::AlarmStateChanged, service, None, None, detail);
         }
         // Scale-in waits while a deployment replaces tasks (ECS-DG:service-auto-scaling.md).
-        if self.deploying(s) {
+        if service.is_some_and(|s| self.deploying(s)) {
             proposals.retain(|p| p.scale_out);
+        }
+        for p in &proposals {
+            scaling.policies[p.policy].acted_on = visible;
         }
         let cooldowns: Vec<(Cooldowns, SimTime, SimTime)> =
             scaling.policies.iter().map(|p| (p.cooldowns, p.out_cooldown, p.in_cooldown)).collect();
-        match crate::model::autoscaling::decide(
-            now,
-            current,
-            (scaling.min, scaling.max),
-            &proposals,
-            &cooldowns,
-            &voters,
-        ) {
+        match crate::model::autoscaling::decide(now, current, (min, max), &proposals, &cooldowns, &voters) {
             Decision::Nothing => {}
             Decision::Set { capacity, by, scale_out } => {
                 for &k in &by {
@@ -232,7 +357,7 @@ impl World<'_> {
                     }
                 }
                 let cause = by.first().map_or(String::new(), |&k| causes[k].clone());
-                self.set_desired_count(s, capacity, &cause);
+                self.set_capacity(target, capacity, &cause);
             }
             Decision::Held { wanted, by, why } => {
                 let policy = &scaling.policies[by].name;
@@ -245,59 +370,86 @@ impl World<'_> {
                     Held::AtMaximum(m) => format!("the maximum capacity is {m}"),
                     Held::AtMinimum(m) => format!("the minimum capacity is {m}"),
                 };
-                let detail = format!(
-                    "Policy {policy} wanted a desired count of {wanted} (now {current}); nothing changed: {reason}"
-                );
-                self.record(EventKind::ScalingHeld, Some(s), None, None, detail);
+                let what = match target {
+                    Scalable::Service(_) => "a desired count".to_string(),
+                    Scalable::Group(g) => {
+                        format!("group {} a desired capacity", self.scenario.auto_scaling_groups[g as usize].name)
+                    }
+                };
+                let detail =
+                    format!("Policy {policy} wanted {what} of {wanted} (now {current}); nothing changed: {reason}");
+                self.record(EventKind::ScalingHeld, service, None, None, detail);
             }
         }
     }
 
-    fn set_desired_count(&mut self, s: usize, capacity: u32, cause: &str) {
-        let before = self.services[s].desired_count;
-        self.services[s].desired_count = capacity;
-        let detail = format!(
-            "Successfully set desired count to {capacity} (from {before}). Change successfully fulfilled by ecs. Cause: {cause}"
-        );
-        self.record(EventKind::ScalingActivity, Some(s), None, None, detail);
-        self.request_schedule();
+    fn set_capacity(&mut self, target: Scalable, capacity: u32, cause: &str) {
+        match target {
+            Scalable::Service(s) => {
+                let s = s as usize;
+                let before = self.services[s].desired_count;
+                self.services[s].desired_count = capacity;
+                let detail = format!(
+                    "Successfully set desired count to {capacity} (from {before}). Change successfully fulfilled by ecs. Cause: {cause}"
+                );
+                self.record(EventKind::ScalingActivity, Some(s), None, None, detail);
+                self.request_schedule();
+            }
+            Scalable::Group(g) => self.set_group_desired(g as usize, capacity, cause),
+        }
     }
 
-    /// A scheduled action sets min and/or max; the desired count moves into the new bounds at
-    /// once (AAS:application-auto-scaling-scheduled-scaling.md).
-    pub(super) fn scheduled_scaling(&mut self, s: usize, a: usize) {
-        let Some(spec) = self.scenario.services[s].auto_scaling.as_ref() else { return };
+    /// A scheduled action sets min and/or max (and for a group, perhaps the desired capacity);
+    /// the capacity moves into the new bounds at once
+    /// (AAS:application-auto-scaling-scheduled-scaling.md, ASG:ec2-auto-scaling-scheduled-scaling.md).
+    pub(super) fn scheduled_scaling(&mut self, target: Scalable, a: usize) {
+        let Some(spec) = self.scaling_spec(target) else { return };
         let action = &spec.scheduled[a];
-        let Some(scaling) = self.scaling[s].as_mut() else { return };
-        if let Some(min) = action.min_capacity {
-            scaling.min = min;
+        let (current, mut min, mut max) = self.capacity(target);
+        if let Some(m) = action.min_capacity {
+            min = m;
         }
-        if let Some(max) = action.max_capacity {
-            scaling.max = max;
+        if let Some(m) = action.max_capacity {
+            max = m;
         }
         // A new minimum above the maximum raises the maximum too, and vice versa.
-        if scaling.min > scaling.max {
+        if min > max {
             match action.min_capacity {
-                Some(_) => scaling.max = scaling.min,
-                None => scaling.min = scaling.max,
+                Some(_) => max = min,
+                None => min = max,
             }
         }
-        let (min, max) = (scaling.min, scaling.max);
+        match target {
+            Scalable::Service(s) => {
+                if let Some(x) = self.scaling[s as usize].as_mut() {
+                    (x.min, x.max) = (min, max);
+                }
+            }
+            Scalable::Group(g) => {
+                let st = &mut self.groups[g as usize];
+                (st.min, st.max) = (min, max);
+            }
+        }
         let name = action.name.clone();
         let next = action.schedule.next(Some(self.now()), self.scenario.duration);
-        let detail = format!("Scheduled action {name} set min capacity {min} and max capacity {max}");
-        self.record(EventKind::ScheduledAction, Some(s), None, None, detail);
-        let current = self.services[s].desired_count;
-        let clamped = current.clamp(min, max);
-        if clamped != current {
-            self.set_desired_count(
-                s,
-                clamped,
-                &format!("scheduled action {name} set the capacity bounds to [{min}, {max}]"),
-            );
+        let mut detail = format!("Scheduled action {name} set min capacity {min} and max capacity {max}");
+        if let Scalable::Group(g) = target {
+            detail = format!("Auto Scaling group {}: {detail}", self.scenario.auto_scaling_groups[g as usize].name);
+        }
+        if let Some(d) = action.desired_capacity {
+            detail.push_str(&format!(" and desired capacity {d}"));
+        }
+        self.record(EventKind::ScheduledAction, target.service(), None, None, detail);
+        let wanted = action.desired_capacity.unwrap_or(current).clamp(min, max);
+        if wanted != current {
+            let cause = match action.desired_capacity {
+                Some(d) => format!("scheduled action {name} set the desired capacity to {d}"),
+                None => format!("scheduled action {name} set the capacity bounds to [{min}, {max}]"),
+            };
+            self.set_capacity(target, wanted, &cause);
         }
         if let Some(t) = next {
-            self.queue.schedule(t, Event::ScheduledScaling { service: s as u32, action: a as u32 });
+            self.queue.schedule(t, Event::ScheduledScaling { target, action: a as u32 });
         }
     }
 }

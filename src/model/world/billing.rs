@@ -50,7 +50,7 @@ impl World<'_> {
             if ms == 0 || n == 0 {
                 continue;
             }
-            let price = self.scenario.instance_types[inst.instance_type].on_demand_price;
+            let price = inst.price_per_hour;
             billing::allocate(
                 billing::cost(price, ms),
                 &weights[i * n..(i + 1) * n],

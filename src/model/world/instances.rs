@@ -4,43 +4,58 @@ use super::*;
 
 impl World<'_> {
     pub(super) fn launch_initial_instances(&mut self) {
-        for (g, group) in self.scenario.auto_scaling_groups.iter().enumerate() {
-            let mut per_zone = vec![0u32; group.availability_zones.len()];
-            for n in 1..=group.desired_capacity {
-                let z = launch_availability_zone(&per_zone);
-                per_zone[z] += 1;
-                let az = group.availability_zones[z];
-                self.launch_instance(g, format!("{}-{n}", group.name), az, !group.boot_at_start);
-            }
+        self.filling_groups = true;
+        for g in 0..self.scenario.auto_scaling_groups.len() {
+            let already_registered = !self.scenario.auto_scaling_groups[g].boot_at_start;
+            self.fill_group(g, already_registered);
         }
+        self.filling_groups = false;
     }
 
-    /// Creates an instance in a zone: registered at once (`already_registered`), or booting.
+    /// Creates an instance of the group in a zone, of the given type and purchase option:
+    /// registered at once (`already_registered`), or booting.
     pub(super) fn launch_instance(
         &mut self,
         group_index: usize,
-        id: String,
+        (type_index, lifecycle, weight): (usize, Lifecycle, u32),
         az: usize,
         already_registered: bool,
     ) -> usize {
         let group = &self.scenario.auto_scaling_groups[group_index];
-        let itype = &self.scenario.instance_types[group.instance_type];
-        let instance = ContainerInstance::new(
+        let itype = &self.scenario.instance_types[type_index];
+        self.groups[group_index].next_number += 1;
+        let id = format!("{}-{}", group.name, self.groups[group_index].next_number);
+        let mut instance = ContainerInstance::new(
             id,
             group_index,
-            (group.instance_type, itype),
+            (type_index, itype),
             az,
             group.reserved_memory,
             group.dynamic_host_port_range,
             self.now(),
         );
+        instance.lifecycle = lifecycle;
+        instance.price_per_hour = match lifecycle {
+            Lifecycle::OnDemand => itype.on_demand_price,
+            Lifecycle::Spot => itype.spot_price,
+        };
+        instance.weight = weight;
+        instance.protected_from_scale_in = group.new_instances_protected_from_scale_in;
         let attributes = group.attributes.clone();
         let i = self.cluster.add_instance(instance, attributes);
+        if lifecycle == Lifecycle::Spot {
+            self.schedule_spot_interruption(i);
+        }
         if already_registered {
             self.instance_registered(i);
         } else {
-            let detail =
-                format!("{} in {}", self.cluster.instance_type_of(i).name, self.cluster.availability_zone_of(i));
+            let detail = format!(
+                "{} {} in {} (group {})",
+                self.cluster.instance_type_of(i).name,
+                lifecycle.as_str(),
+                self.cluster.availability_zone_of(i),
+                self.scenario.auto_scaling_groups[group_index].name
+            );
             self.record(EventKind::InstanceLaunched, None, None, Some(i), detail);
             let delay = self.scenario.auto_scaling_groups[group_index].boot_time.sample_duration(&mut self.rng.launch);
             let generation = self.cluster.instances[i].timer.arm();
@@ -72,6 +87,13 @@ impl World<'_> {
         );
         self.record(EventKind::InstanceRegistered, None, None, Some(i), detail);
         self.capacity_grew();
+        // A replacement for an instance EC2 warned about is in service: the old one goes; and a
+        // group that waited for its launches to finish may now scale in.
+        let g = self.cluster.instances[i].group;
+        if !self.filling_groups {
+            self.retire_at_risk(g);
+            self.reconcile_group(g);
+        }
     }
 
     pub(super) fn find_instance(&self, id: &str) -> Option<usize> {
@@ -101,6 +123,7 @@ impl World<'_> {
 
     pub(super) fn record_drained(&mut self, i: usize) {
         self.record(EventKind::InstanceDrained, None, None, Some(i), "every task on the instance has stopped".into());
+        self.terminate_if_retiring(i);
     }
 
     pub(super) fn activate_instance(&mut self, i: usize) {
@@ -128,6 +151,7 @@ impl World<'_> {
         self.cluster.instances[i].status = InstanceStatus::Inactive;
         self.cluster.instances[i].terminated_at = Some(self.now());
         self.cluster.instances[i].timer.cancel();
+        let group = self.cluster.instances[i].group;
         self.record(
             EventKind::InstanceTerminated,
             None,
@@ -136,6 +160,8 @@ impl World<'_> {
             "instance terminated and deregistered (INACTIVE)".into(),
         );
         self.request_schedule();
+        // The group replaces what it lost.
+        self.reconcile_group(group);
     }
 
     pub(super) fn capacity_grew(&mut self) {

@@ -2,13 +2,15 @@
 //! queue. This is where the model's pieces meet; each decision itself lives in the module of its
 //! AWS concept (placement, service, asg, ...).
 
-use crate::engine::{EventQueue, MINUTE, RngStreams, SimRng, SimTime, format_seconds};
+use crate::engine::{Distribution, EventQueue, HOUR, MINUTE, RngStreams, SimRng, SimTime, format_seconds};
 use crate::record::{EventKind, EventRecord, Recorder, RunResult, ServiceSample, ServiceSummary};
 use crate::scenario::Scenario;
 
 mod autoscaling;
 mod billing;
+mod capacity;
 mod deployments;
+mod groups;
 mod instances;
 mod reporting;
 mod scheduler;
@@ -16,6 +18,7 @@ mod tasks;
 mod traffic;
 
 use crate::model::action::Action;
+use crate::model::asg::Lifecycle;
 use crate::model::asg::launch_availability_zone;
 use crate::model::cluster::Cluster;
 use crate::model::cluster_query::Expression;
@@ -88,7 +91,7 @@ enum Event {
     },
     /// A scheduled scaling action fires.
     ScheduledScaling {
-        service: u32,
+        target: autoscaling::Scalable,
         action: u32,
     },
     /// CodeDeploy moves the next share of production traffic.
@@ -99,6 +102,22 @@ enum Event {
     /// CodeDeploy deletes the original task set.
     TerminateOriginal {
         service: u32,
+    },
+    /// EC2 terminates an instance (a drained one its group retires, an interrupted Spot one).
+    Terminate {
+        instance: u32,
+    },
+    /// EC2's two-minute Spot interruption notice.
+    SpotNotice {
+        instance: u32,
+    },
+    /// EC2's rebalance recommendation for a Spot instance.
+    Rebalance {
+        instance: u32,
+    },
+    /// An Availability Zone is back.
+    AzRecovered {
+        zone: u32,
     },
 }
 
@@ -112,6 +131,7 @@ struct Streams {
     health: SimRng,
     routing: SimRng,
     service_time: SimRng,
+    spot: SimRng,
 }
 
 /// Far more events than any cluster produces at one millisecond; past it the run stops as stuck.
@@ -197,6 +217,17 @@ struct World<'a> {
     costs: Vec<billing::ServiceCost>,
     /// Service Auto Scaling, per service that has it.
     scaling: Vec<Option<autoscaling::Scaling>>,
+    /// An Auto Scaling group's own scaling policies, per group that has them.
+    group_scaling: Vec<Option<autoscaling::Scaling>>,
+    /// The minute's CPU work (vCPU-ms) of each instance's tasks, for EC2 CPUUtilization.
+    instance_busy_ms: Vec<f64>,
+    groups: Vec<groups::GroupState>,
+    /// Managed scaling, per capacity provider that has it.
+    managed: Vec<Option<capacity::ManagedScalingState>>,
+    /// The groups are launching their first instances (registered at once): no reconciling yet.
+    filling_groups: bool,
+    /// Availability Zones in an outage.
+    zones_down: Vec<bool>,
     /// Instances are billed up to this instant.
     billed_until: SimTime,
 }
@@ -238,6 +269,7 @@ impl<'a> World<'a> {
                 health: streams.stream("health"),
                 routing: streams.stream("routing"),
                 service_time: streams.stream("service-time"),
+                spot: streams.stream("spot"),
             },
             schedule_pending: false,
             capacity_epoch: 0,
@@ -250,11 +282,18 @@ impl<'a> World<'a> {
             completed: Vec::new(),
             costs: vec![Default::default(); scenario.services.len()],
             scaling: Vec::new(),
+            group_scaling: Vec::new(),
+            instance_busy_ms: Vec::new(),
+            groups: scenario.auto_scaling_groups.iter().map(groups::GroupState::new).collect(),
+            managed: Vec::new(),
+            filling_groups: false,
+            zones_down: vec![false; scenario.availability_zones.len()],
             billed_until: 0,
         };
         world.launch_initial_instances();
         world.start_workloads();
         world.start_scaling();
+        world.start_managed_scaling();
         for (index, _) in scenario.actions.iter().enumerate() {
             world.queue.schedule(scenario.actions[index].at, Event::Action { index: index as u32 });
         }
@@ -452,9 +491,13 @@ impl<'a> World<'a> {
                 }
             }
             Event::ConnectTimeout { service } => self.connect_timeout(service as usize),
-            Event::ScheduledScaling { service, action } => self.scheduled_scaling(service as usize, action as usize),
+            Event::ScheduledScaling { target, action } => self.scheduled_scaling(target, action as usize),
             Event::TrafficShift { service, step } => self.traffic_shift(service as usize, step as usize),
             Event::TerminateOriginal { service } => self.terminate_original(service as usize),
+            Event::Terminate { instance } => self.terminate_instance(instance as usize),
+            Event::SpotNotice { instance } => self.spot_notice(instance as usize),
+            Event::Rebalance { instance } => self.rebalance_recommendation(instance as usize),
+            Event::AzRecovered { zone } => self.az_recovered(zone as usize),
             // A minute's row shows the state once everything at that instant has happened: while
             // other events share the instant, the sample goes back behind them.
             Event::Sample if self.queue.peek_time() == Some(self.now()) => {
@@ -530,8 +573,24 @@ impl<'a> World<'a> {
                     self.activate_instance(i);
                 }
             }
-            Action::TerminateInstance { instance } => {
+            Action::TerminateInstance { instance, should_decrement_desired_capacity } => {
                 if let Some(i) = self.find_instance(&instance) {
+                    if should_decrement_desired_capacity && self.cluster.instances[i].status != InstanceStatus::Inactive
+                    {
+                        let g = self.cluster.instances[i].group;
+                        let (desired, min) = (self.groups[g].desired, self.groups[g].min);
+                        let Some(lower) = desired.checked_sub(self.cluster.instances[i].weight).filter(|&d| d >= min)
+                        else {
+                            // EC2 Auto Scaling refuses the call: the desired capacity would fall
+                            // below the group's minimum size.
+                            let detail = format!(
+                                "TerminateInstanceInAutoScalingGroup refused: decrementing desired capacity {desired} would go below min size {min}"
+                            );
+                            self.record(EventKind::GroupScaling, None, None, Some(i), detail);
+                            return;
+                        };
+                        self.groups[g].desired = lower;
+                    }
                     self.terminate_instance(i);
                 }
             }
@@ -550,6 +609,15 @@ impl<'a> World<'a> {
                     self.start_deployment(service, task_definition, "UpdateService with a new task definition".into());
                 }
             }
+            Action::SetDesiredCapacity { group, desired_capacity } => {
+                self.set_group_desired(group, desired_capacity, "SetDesiredCapacity (scripted)");
+            }
+            Action::InterruptSpot { instance } => {
+                if let Some(i) = self.find_instance(&instance) {
+                    self.spot_notice(i);
+                }
+            }
+            Action::AzOutage { zone, duration } => self.az_outage(zone, duration),
             Action::ForceNewDeployment { service } => {
                 let td = self.services[service].task_definition;
                 self.start_deployment(service, td, "UpdateService --force-new-deployment".into());

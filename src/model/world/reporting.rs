@@ -77,8 +77,10 @@ impl World<'_> {
         }
         // The alarms act at the minute's end, so the row shows the desired count they set.
         self.autoscale(&rows);
+        self.cluster_autoscale();
         for (s, mut row) in rows.into_iter().enumerate() {
             row.desired = self.services[s].desired_count;
+            row.capacity_provider_reservation = self.service_reservation(s);
             if let Some(scaling) = &self.scaling[s] {
                 row.scaling_metric = scaling.seen.unwrap_or(0.0);
                 row.alarms_in_alarm = scaling.alarms_in_alarm;

@@ -131,37 +131,104 @@ impl World<'_> {
     }
 
     /// Places `n` new tasks of a service, stopping at the first that fits nowhere.
+    /// Places `n` new tasks of a service. With a capacity provider strategy each task is
+    /// assigned a provider by base and weight and placed on that provider's group only; tasks
+    /// that fit nowhere wait (in PROVISIONING, for the provider to add capacity). Without one, the
+    /// scheduler stops at the first task that fits nowhere.
     pub(super) fn start_replicas(&mut self, s: usize, n: u32) {
+        let providers = self.scenario.capacity_providers.len();
         self.services[s].unplaced = 0;
+        self.services[s].waiting = vec![0; providers];
         if n == 0 {
             return;
         }
-        if self.services[s].failed_at_epoch == Some(self.capacity_epoch) {
-            self.services[s].unplaced = n;
-            return;
-        }
+        let retry = self.services[s].failed_at_epoch != Some(self.capacity_epoch);
         let (td, group) = (self.services[s].task_definition, self.services[s].group);
-        for k in 0..n {
-            let result = placement::place(
-                &self.cluster,
-                &mut self.services[s].placement,
-                group,
-                &self.requirements[td],
-                &mut self.rng.placement,
-            );
-            match result {
-                Ok(i) => self.launch_task(s, i),
-                Err(failure) => {
-                    self.services[s].unplaced = n - k;
-                    self.services[s].placement_failures += u64::from(n - k);
-                    self.services[s].failed_at_epoch = Some(self.capacity_epoch);
-                    self.report_placement_failure(s, &failure);
-                    return;
+        let strategy = self.scenario.services[s].capacity_provider_strategy.clone();
+        if strategy.is_empty() {
+            if !retry {
+                self.services[s].unplaced = n;
+                return;
+            }
+            for k in 0..n {
+                let result = placement::place(
+                    &self.cluster,
+                    &mut self.services[s].placement,
+                    group,
+                    &self.requirements[td],
+                    None,
+                    &mut self.rng.placement,
+                );
+                match result {
+                    Ok(i) => self.launch_task(s, i, None),
+                    Err(failure) => {
+                        self.services[s].unplaced = n - k;
+                        self.services[s].placement_failures += u64::from(n - k);
+                        self.services[s].failed_at_epoch = Some(self.capacity_epoch);
+                        self.report_placement_failure(s, &failure);
+                        return;
+                    }
                 }
             }
+            self.services[s].failed_at_epoch = None;
+            self.services[s].last_failure_event = None;
+            return;
         }
-        self.services[s].failed_at_epoch = None;
-        self.services[s].last_failure_event = None;
+        let mut counts: Vec<u32> = strategy
+            .iter()
+            .map(|item| {
+                self.services[s]
+                    .tasks
+                    .iter()
+                    .filter(|&&t| self.tasks[t].desired_running && self.tasks[t].provider == Some(item.provider))
+                    .count() as u32
+            })
+            .collect();
+        let mut full = vec![!retry; strategy.len()];
+        let mut first_failure = None;
+        for _ in 0..n {
+            let Some(k) = crate::model::capacity_provider::next_provider(&strategy, &counts) else {
+                self.services[s].unplaced += 1;
+                continue;
+            };
+            counts[k] += 1;
+            let p = strategy[k].provider;
+            if !full[k] {
+                let only = Some(self.scenario.capacity_providers[p].auto_scaling_group);
+                let result = placement::place(
+                    &self.cluster,
+                    &mut self.services[s].placement,
+                    group,
+                    &self.requirements[td],
+                    only,
+                    &mut self.rng.placement,
+                );
+                match result {
+                    Ok(i) => {
+                        self.launch_task(s, i, Some(p));
+                        continue;
+                    }
+                    Err(failure) => {
+                        full[k] = true;
+                        first_failure.get_or_insert(failure);
+                    }
+                }
+            }
+            self.services[s].waiting[p] += 1;
+            self.services[s].unplaced += 1;
+            if retry {
+                self.services[s].placement_failures += 1;
+            }
+        }
+        if self.services[s].unplaced == 0 {
+            self.services[s].failed_at_epoch = None;
+            self.services[s].last_failure_event = None;
+        } else {
+            self.services[s].failed_at_epoch = Some(self.capacity_epoch);
+            if let Some(f) = first_failure {
+                self.report_placement_failure(s, &f);
+            }
+        }
     }
 
     /// Records a placement failure, unless the same message went out less than six hours ago.
@@ -219,7 +286,7 @@ impl World<'_> {
                         &self.requirements[td],
                         i,
                     ) {
-                        Ok(()) => self.launch_task(s, i),
+                        Ok(()) => self.launch_task(s, i, None),
                         Err(f) => {
                             unplaced += 1;
                             failure.get_or_insert(f);

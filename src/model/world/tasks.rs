@@ -5,7 +5,7 @@ use super::*;
 impl World<'_> {
     /// Places a new task of service `s` on instance `i`: reserves its resources and ports, then
     /// starts PROVISIONING.
-    pub(super) fn launch_task(&mut self, s: usize, i: usize) {
+    pub(super) fn launch_task(&mut self, s: usize, i: usize, provider: Option<usize>) {
         let now = self.now();
         let td = self.services[s].task_definition;
         let req = &self.requirements[td];
@@ -36,6 +36,7 @@ impl World<'_> {
             id: format!("{}-{number}", self.services[s].name),
             service: s,
             deployment: self.services[s].primary(),
+            provider,
             task_definition: td,
             instance: i,
             status: TaskStatus::Provisioning,

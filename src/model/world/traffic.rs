@@ -570,11 +570,16 @@ impl World<'_> {
             let td = self.tasks[t].task_definition;
             let reserved_mem = f64::from(self.requirements[td].memory.max(1));
             let baseline = f64::from(self.scenario.task_definitions[td].app.memory_baseline);
+            let i = self.tasks[t].instance;
             if let Some(serving) = self.tasks[t].serving.as_mut() {
                 let work = serving.server.work_done(now);
                 let delta = work - serving.work_accounted;
                 serving.work_accounted = work;
                 serving_tasks += 1;
+                if self.instance_busy_ms.len() <= i {
+                    self.instance_busy_ms.resize(i + 1, 0.0);
+                }
+                self.instance_busy_ms[i] += delta;
                 let traffic = &mut self.traffic[s];
                 traffic.minute_busy_cpu_ms += delta;
                 traffic.task_cpu_pct.push(pct(delta, serving.reserved_vcpu * MINUTE as f64));

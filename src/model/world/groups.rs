@@ -1,0 +1,401 @@
+//! Auto Scaling groups while the simulation runs: keeping the desired capacity, choosing what to
+//! launch (type, on-demand or Spot, zone) and what to terminate, Spot interruptions and
+//! rebalance recommendations, and Availability Zone outages.
+
+use super::*;
+
+use rand::RngExt;
+
+use crate::model::asg::{SpotAllocationStrategy, TerminationCandidate, choose_termination};
+
+/// A group while the simulation runs.
+#[derive(Clone, Debug)]
+pub(super) struct GroupState {
+    pub(super) desired: u32,
+    pub(super) min: u32,
+    pub(super) max: u32,
+    /// Instances are numbered `<group>-<n>` in launch order.
+    pub(super) next_number: u32,
+    /// A launch failed because every zone of the group is down (reported once).
+    pub(super) launch_failed: bool,
+    /// Scale-in was held because every instance is protected (reported once).
+    pub(super) scale_in_held: bool,
+    /// The group is bringing itself to its desired capacity: the terminations it makes on the
+    /// way do not start another round.
+    reconciling: bool,
+}
+
+impl GroupState {
+    pub(super) fn new(spec: &crate::model::asg::AutoScalingGroup) -> Self {
+        GroupState {
+            desired: spec.desired_capacity,
+            min: spec.min_size,
+            max: spec.max_size,
+            next_number: 0,
+            launch_failed: false,
+            scale_in_held: false,
+            reconciling: false,
+        }
+    }
+}
+
+/// A Spot instance gets a rebalance recommendation this long before its interruption notice,
+/// when EC2 sees the risk coming [assume: EC2 says only that the recommendation "can arrive
+/// sooner" than the two-minute notice].
+const REBALANCE_LEAD: SimTime = 10 * MINUTE;
+
+/// EC2's warning before it interrupts a Spot instance (ASG:ec2-auto-scaling-capacity-rebalancing.md).
+const SPOT_NOTICE: SimTime = 2 * MINUTE;
+
+impl World<'_> {
+    /// Whether an instance counts toward its group's capacity: alive, not chosen for termination,
+    /// not at risk of interruption.
+    fn counts_in_group(&self, i: usize) -> bool {
+        let inst = &self.cluster.instances[i];
+        inst.status != InstanceStatus::Inactive && !inst.terminating && !inst.at_risk
+    }
+
+    fn group_instances(&self, g: usize) -> Vec<usize> {
+        (0..self.cluster.instances.len())
+            .filter(|&i| self.cluster.instances[i].group == g && self.counts_in_group(i))
+            .collect()
+    }
+
+    /// The capacity provider a group backs, if any.
+    pub(super) fn provider_of_group(&self, g: usize) -> Option<usize> {
+        self.scenario.capacity_providers.iter().position(|cp| cp.auto_scaling_group == g)
+    }
+
+    /// Whether an instance runs a task of a REPLICA service (managed termination protection
+    /// keeps such instances, ECS-DG:cluster-auto-scaling.md).
+    pub(super) fn runs_replica_tasks(&self, i: usize) -> bool {
+        self.cluster.instances[i]
+            .tasks
+            .iter()
+            .any(|&t| self.services[self.tasks[t].service].scheduling_strategy == SchedulingStrategy::Replica)
+    }
+
+    /// Launches instances until the group holds its desired capacity, at start.
+    pub(super) fn fill_group(&mut self, g: usize, already_registered: bool) {
+        let units: u32 = self.group_instances(g).iter().map(|&i| self.cluster.instances[i].weight).sum();
+        let mut units = units;
+        while units < self.groups[g].desired {
+            match self.launch_for_group(g, already_registered) {
+                Some(w) => units += w,
+                None => break,
+            }
+        }
+    }
+
+    /// Launches one instance for the group: its type and purchase option from the mixed
+    /// instances policy, its zone the group's enabled zone with the fewest instances among those
+    /// up. Returns its weight, or None when no zone is up.
+    fn launch_for_group(&mut self, g: usize, already_registered: bool) -> Option<u32> {
+        let spec = &self.scenario.auto_scaling_groups[g];
+        let live = self.group_instances(g);
+        let up: Vec<usize> =
+            (0..spec.availability_zones.len()).filter(|&k| !self.zones_down[spec.availability_zones[k]]).collect();
+        if up.is_empty() {
+            if !self.groups[g].launch_failed {
+                self.groups[g].launch_failed = true;
+                let detail = format!(
+                    "Launching a new EC2 instance for group {} failed: none of its Availability Zones is available",
+                    spec.name
+                );
+                self.record(EventKind::GroupScaling, None, None, None, detail);
+            }
+            return None;
+        }
+        self.groups[g].launch_failed = false;
+        let per_zone: Vec<u32> = up
+            .iter()
+            .map(|&k| {
+                live.iter()
+                    .filter(|&&i| self.cluster.instances[i].availability_zone == spec.availability_zones[k])
+                    .count() as u32
+            })
+            .collect();
+        let zone = spec.availability_zones[up[launch_availability_zone(&per_zone)]];
+        let choice = match &spec.mixed_instances_policy {
+            None => (spec.instance_type, Lifecycle::OnDemand, 1),
+            Some(m) => {
+                let (mut od, mut spot) = (0, 0);
+                for &i in &live {
+                    match self.cluster.instances[i].lifecycle {
+                        Lifecycle::OnDemand => od += self.cluster.instances[i].weight,
+                        Lifecycle::Spot => spot += self.cluster.instances[i].weight,
+                    }
+                }
+                if m.next_is_on_demand(od, spot) {
+                    // On-demand: the "prioritized" strategy, the first type listed.
+                    (m.overrides[0].0, Lifecycle::OnDemand, m.overrides[0].1)
+                } else {
+                    let (t, w) = self.spot_pool(&m.overrides, m.spot_allocation_strategy);
+                    (t, Lifecycle::Spot, w)
+                }
+            }
+        };
+        self.launch_instance(g, choice, zone, already_registered);
+        Some(choice.2)
+    }
+
+    /// The Spot pool a launch uses (ASG:ec2-auto-scaling-mixed-instances-groups.md):
+    /// lowest-price takes the cheapest per capacity unit; capacity-optimized the one least
+    /// likely to be interrupted; price-capacity-optimized the cheapest among the pools whose
+    /// interruption rate is within twice the lowest [assume: AWS describes it as "lowest priced
+    /// of the pools with the highest capacity availability"].
+    fn spot_pool(&self, overrides: &[(usize, u32)], strategy: SpotAllocationStrategy) -> (usize, u32) {
+        let types = &self.scenario.instance_types;
+        let per_unit = |&(t, w): &(usize, u32)| types[t].spot_price / f64::from(w);
+        let rate = |&(t, _): &(usize, u32)| types[t].spot_interruption_rate;
+        let best = |pool: &mut dyn Iterator<Item = &(usize, u32)>, key: &dyn Fn(&(usize, u32)) -> f64| {
+            pool.fold(None::<&(usize, u32)>, |acc, x| match acc {
+                Some(a) if key(a) <= key(x) => Some(a),
+                _ => Some(x),
+            })
+            .copied()
+        };
+        let chosen = match strategy {
+            SpotAllocationStrategy::LowestPrice => best(&mut overrides.iter(), &per_unit),
+            SpotAllocationStrategy::CapacityOptimized => best(&mut overrides.iter(), &rate),
+            SpotAllocationStrategy::PriceCapacityOptimized => {
+                let lowest = overrides.iter().map(rate).fold(f64::INFINITY, f64::min);
+                best(&mut overrides.iter().filter(|o| rate(o) <= 2.0 * lowest), &per_unit)
+            }
+        };
+        chosen.unwrap_or(overrides[0])
+    }
+
+    /// Brings the group to its desired capacity: launches what is missing, terminates what is
+    /// too much. On scale-in the termination policies choose among unprotected instances (with
+    /// managed termination protection, instances running replica tasks are protected); with
+    /// managed draining the chosen instance drains first. While an instance of the group is still
+    /// booting, scale-in waits, so that rebalancing launches before it terminates
+    /// (ASG:auto-scaling-benefits.md).
+    pub(super) fn reconcile_group(&mut self, g: usize) {
+        if self.groups[g].reconciling {
+            return;
+        }
+        self.groups[g].reconciling = true;
+        self.bring_to_desired(g);
+        self.groups[g].reconciling = false;
+    }
+
+    fn bring_to_desired(&mut self, g: usize) {
+        let live = self.group_instances(g);
+        let mut units: u32 = live.iter().map(|&i| self.cluster.instances[i].weight).sum();
+        while units < self.groups[g].desired {
+            match self.launch_for_group(g, false) {
+                Some(w) => units += w,
+                None => return,
+            }
+        }
+        if units <= self.groups[g].desired {
+            self.groups[g].scale_in_held = false;
+            return;
+        }
+        if live.iter().any(|&i| !self.cluster.instances[i].status.is_registered()) {
+            return;
+        }
+        let provider = self.provider_of_group(g).map(|p| &self.scenario.capacity_providers[p]);
+        let mtp = provider.is_some_and(|p| p.managed_termination_protection);
+        let draining = provider.is_some_and(|p| p.managed_draining);
+        let policies = self.scenario.auto_scaling_groups[g].termination_policies.clone();
+        let mut candidates: Vec<TerminationCandidate> = live
+            .iter()
+            .map(|&i| {
+                let inst = &self.cluster.instances[i];
+                TerminationCandidate {
+                    index: i,
+                    zone: inst.availability_zone,
+                    launched_at: inst.launched_at,
+                    template_version: 1,
+                    protected: inst.protected_from_scale_in || (mtp && self.runs_replica_tasks(i)),
+                }
+            })
+            .collect();
+        while units > self.groups[g].desired {
+            let now = self.now();
+            let rng = &mut self.rng.launch;
+            let Some(victim) = choose_termination(&candidates, &policies, now, &mut |n| rng.random_range(0..n)) else {
+                if !self.groups[g].scale_in_held {
+                    self.groups[g].scale_in_held = true;
+                    let detail = format!(
+                        "group {} holds {units} capacity units for a desired capacity of {}: every remaining instance is protected from scale-in",
+                        self.scenario.auto_scaling_groups[g].name, self.groups[g].desired
+                    );
+                    self.record(EventKind::GroupScaling, None, None, None, detail);
+                }
+                return;
+            };
+            candidates.retain(|c| c.index != victim);
+            units -= self.cluster.instances[victim].weight;
+            self.retire(victim, draining);
+        }
+    }
+
+    /// Takes an instance out of its group: drained first when ECS manages the draining (the
+    /// termination lifecycle hook), terminated at once otherwise.
+    fn retire(&mut self, i: usize, drain_first: bool) {
+        self.cluster.instances[i].terminating = true;
+        if drain_first && self.cluster.instances[i].status == InstanceStatus::Active {
+            self.drain_instance(i);
+        } else if self.cluster.instances[i].status != InstanceStatus::Draining {
+            self.terminate_instance(i);
+        }
+    }
+
+    /// Once a replacement registers, instances EC2 recommended rebalancing are retired.
+    pub(super) fn retire_at_risk(&mut self, g: usize) {
+        let draining = self.provider_of_group(g).is_some_and(|p| self.scenario.capacity_providers[p].managed_draining);
+        let at_risk: Vec<usize> = (0..self.cluster.instances.len())
+            .filter(|&i| {
+                let inst = &self.cluster.instances[i];
+                inst.group == g && inst.at_risk && !inst.terminating && inst.status != InstanceStatus::Inactive
+            })
+            .collect();
+        for i in at_risk {
+            self.retire(i, draining);
+        }
+    }
+
+    /// A drained instance chosen for termination is terminated.
+    pub(super) fn terminate_if_retiring(&mut self, i: usize) {
+        if self.cluster.instances[i].terminating && self.cluster.instances[i].status != InstanceStatus::Inactive {
+            self.queue.schedule(self.now(), Event::Terminate { instance: i as u32 });
+        }
+    }
+
+    pub(super) fn set_group_desired(&mut self, g: usize, desired: u32, cause: &str) {
+        let clamped = desired.clamp(self.groups[g].min, self.groups[g].max);
+        let before = self.groups[g].desired;
+        if clamped == before {
+            return;
+        }
+        self.groups[g].desired = clamped;
+        let detail = format!(
+            "Auto Scaling group {}: desired capacity {before} -> {clamped}. Cause: {cause}",
+            self.scenario.auto_scaling_groups[g].name
+        );
+        self.record(EventKind::GroupScaling, None, None, None, detail);
+        self.reconcile_group(g);
+    }
+
+    // ----- Spot ------------------------------------------------------------------------------
+
+    /// Draws when EC2 will interrupt a new Spot instance, from its type's rate per
+    /// instance-hour, and schedules the notice (and, with capacity rebalancing, the
+    /// recommendation before it).
+    pub(super) fn schedule_spot_interruption(&mut self, i: usize) {
+        let rate =
+            self.cluster.instance_type_of(i).spot_interruption_rate_in(self.cluster.instances[i].availability_zone);
+        if rate <= 0.0 {
+            return;
+        }
+        let hours = Distribution::Exponential { mean: 1.0 / rate }.sample(&mut self.rng.spot);
+        let at = self.now().saturating_add((hours * HOUR as f64).min(u64::MAX as f64 / 2.0) as SimTime);
+        if at > self.scenario.duration {
+            return;
+        }
+        let g = self.cluster.instances[i].group;
+        if self.scenario.auto_scaling_groups[g].capacity_rebalance {
+            let rec = at.saturating_sub(REBALANCE_LEAD).max(self.now());
+            self.queue.schedule(rec, Event::Rebalance { instance: i as u32 });
+        }
+        self.queue.schedule(at, Event::SpotNotice { instance: i as u32 });
+    }
+
+    /// The two-minute interruption notice. With the agent's Spot draining on, the instance goes
+    /// DRAINING now and its service tasks move elsewhere; otherwise they die with it
+    /// (ECS-DG:container-instance-spot.md).
+    pub(super) fn spot_notice(&mut self, i: usize) {
+        let inst = &self.cluster.instances[i];
+        if inst.status == InstanceStatus::Inactive || inst.lifecycle != Lifecycle::Spot {
+            return;
+        }
+        let g = inst.group;
+        let draining = self.scenario.auto_scaling_groups[g].spot_instance_draining;
+        let detail = format!(
+            "EC2 Spot Instance interruption notice: the instance is interrupted in 2 minutes{}",
+            if draining { "; the agent sets it to DRAINING (ECS_ENABLE_SPOT_INSTANCE_DRAINING)" } else { "" }
+        );
+        self.record(EventKind::SpotInterruption, None, None, Some(i), detail);
+        if draining {
+            self.drain_instance(i);
+        }
+        self.queue.schedule_in(SPOT_NOTICE, Event::Terminate { instance: i as u32 });
+    }
+
+    /// A rebalance recommendation: with capacity rebalancing the group launches a replacement
+    /// now and retires this instance once the replacement is in service
+    /// (ASG:ec2-auto-scaling-capacity-rebalancing.md).
+    pub(super) fn rebalance_recommendation(&mut self, i: usize) {
+        let inst = &self.cluster.instances[i];
+        if inst.status == InstanceStatus::Inactive || inst.terminating {
+            return;
+        }
+        let g = inst.group;
+        self.record(
+            EventKind::RebalanceRecommendation,
+            None,
+            None,
+            Some(i),
+            "EC2 instance rebalance recommendation: the group launches a replacement first".into(),
+        );
+        self.cluster.instances[i].at_risk = true;
+        self.reconcile_group(g);
+    }
+
+    // ----- Availability Zone outages ---------------------------------------------------------
+
+    /// A zone fails: its instances and their tasks are lost at once, and the groups launch their
+    /// replacements in the other zones.
+    pub(super) fn az_outage(&mut self, zone: usize, duration: SimTime) {
+        self.zones_down[zone] = true;
+        let name = self.cluster.availability_zones[zone].clone();
+        let lost: Vec<usize> = (0..self.cluster.instances.len())
+            .filter(|&i| {
+                self.cluster.instances[i].availability_zone == zone
+                    && self.cluster.instances[i].status != InstanceStatus::Inactive
+            })
+            .collect();
+        let detail = format!(
+            "Availability Zone {name} is unavailable for {} s: {} instances lost",
+            duration / crate::engine::SECOND,
+            lost.len()
+        );
+        self.record(EventKind::AzOutage, None, None, None, detail);
+        for i in lost {
+            self.terminate_instance(i);
+        }
+        self.queue.schedule_in(duration, Event::AzRecovered { zone: zone as u32 });
+    }
+
+    /// The zone is back: each group launches into it until its zones are balanced again, then
+    /// terminates the surplus from the fullest zones (AZRebalance launches before it terminates).
+    pub(super) fn az_recovered(&mut self, zone: usize) {
+        self.zones_down[zone] = false;
+        let name = self.cluster.availability_zones[zone].clone();
+        self.record(EventKind::AzRecovered, None, None, None, format!("Availability Zone {name} is available again"));
+        for g in 0..self.groups.len() {
+            let spec = &self.scenario.auto_scaling_groups[g];
+            let Some(k) = spec.availability_zones.iter().position(|&z| z == zone) else { continue };
+            let live = self.group_instances(g);
+            let zones = spec.availability_zones.len() as u32;
+            let fair = (live.len() as u32) / zones;
+            let here = live
+                .iter()
+                .filter(|&&i| self.cluster.instances[i].availability_zone == spec.availability_zones[k])
+                .count() as u32;
+            for _ in here..fair {
+                let choice = (spec.instance_type, Lifecycle::OnDemand, 1);
+                let choice = match &spec.mixed_instances_policy {
+                    Some(m) => (m.overrides[0].0, Lifecycle::OnDemand, m.overrides[0].1),
+                    None => choice,
+                };
+                self.launch_instance(g, choice, zone, false);
+            }
+            self.reconcile_group(g);
+        }
+    }
+}
