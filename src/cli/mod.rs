@@ -129,7 +129,7 @@ fn run(path: &Path, out: Option<&Path>, set: &[String], check_invariants: bool) 
     } else {
         crate::simulate(&scenario)
     };
-    if let Err(e) = output::write_run(&dir, &result) {
+    if let Err(e) = output::write_run_with(&dir, &result, Some(&scenario)) {
         eprintln!("error: cannot write the outputs to {}: {e}", dir.display());
         return ExitCode::from(BAD_INPUT);
     }

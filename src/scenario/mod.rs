@@ -56,6 +56,8 @@ pub struct Scenario {
     pub actions: Vec<ScheduledAction>,
     /// The `[[expect]]` tables, checked by `ecsim check`.
     pub expectations: Vec<Expectation>,
+    /// For an exercise, the `--set` overrides that solve it (`[solution] set = [...]`).
+    pub solution: Vec<String>,
 }
 
 impl Scenario {

@@ -124,6 +124,14 @@ pub struct RawScenario {
     pub actions: Vec<RawAction>,
     #[serde(default)]
     pub expect: Vec<RawExpect>,
+    pub solution: Option<RawSolution>,
+}
+
+/// An exercise's answer: the `--set` overrides that make its expectations hold.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSolution {
+    pub set: Vec<String>,
 }
 
 /// An `[[expect]]` table: one of `metric`, `summary` or `event`, with what must hold.

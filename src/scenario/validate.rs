@@ -469,6 +469,15 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
     for (i, e) in raw.expect.iter().enumerate() {
         expectations.push(expectation(&cx, &top.key("expect").index(i), e, duration, &service_names)?);
     }
+    let solution = raw.solution.as_ref().map_or_else(Vec::new, |s| s.set.clone());
+    for (i, set) in solution.iter().enumerate() {
+        if !set.contains('=') {
+            return Err(cx.err(
+                &top.key("solution").key("set").index(i),
+                format!("`{set}` is not an override: write it as --set takes it, path=value"),
+            ));
+        }
+    }
 
     Ok(Scenario {
         name,
@@ -492,6 +501,7 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
         publish_delay: raw.cloudwatch.as_ref().and_then(|c| c.publish_delay).map_or(DEFAULT_PUBLISH_DELAY, |d| d.0),
         actions,
         expectations,
+        solution,
     })
 }
 
