@@ -2,8 +2,17 @@
 
 use crate::engine::SimTime;
 
+/// The longest duration any key accepts: 100 years (36525 days), in milliseconds.
+///
+/// A run lasts at most 366 days, so nothing longer can matter; and the bound keeps every sum or
+/// product of durations the model forms (now + delay, period × evaluation periods, ...) far
+/// inside `u64` milliseconds (100 years × 5.8 million still fits) and every duration exact in
+/// an `f64` (below 2^53 ms).
+pub const MAX_DURATION_MS: SimTime = 36_525 * 86_400_000;
+
 /// Parses a duration into milliseconds. Units: `ms`, `s`, `m`, `h`, `d`; parts may be chained
-/// (`1h30m`) and may have decimals (`2.5s`). Results must fit in whole milliseconds.
+/// (`1h30m`) and may have decimals (`2.5s`). Results must fit in whole milliseconds and be at
+/// most [`MAX_DURATION_MS`].
 pub fn parse_duration(text: &str) -> Result<SimTime, String> {
     let s = text.trim();
     if s.is_empty() {
@@ -34,9 +43,8 @@ pub fn parse_duration(text: &str) -> Result<SimTime, String> {
         };
         total += number * scale;
     }
-    // About 292 million years: anything past this would overflow u64 milliseconds downstream.
-    if !total.is_finite() || total >= 9.0e18 {
-        return Err(format!("`{s}` is too long a duration"));
+    if !total.is_finite() || total > MAX_DURATION_MS as f64 {
+        return Err(format!("`{s}` is too long a duration: at most 36525d (100 years)"));
     }
     let ms = total.round();
     if (ms - total).abs() > 1e-6 {
@@ -68,5 +76,27 @@ mod tests {
         assert!(parse_duration("").is_err());
         assert!(parse_duration("0.0001s").is_err());
         assert!(parse_duration("99999999999999999d").is_err());
+    }
+
+    #[test]
+    fn refuses_what_would_overflow_u64_milliseconds() {
+        assert_eq!(parse_duration("36525d"), Ok(MAX_DURATION_MS));
+        for text in [
+            "36525d1ms",
+            "18446744073709551616ms",
+            "18446744073709551615ms",
+            "9223372036854775808ms",
+            "1e309s",
+            "100000000h",
+            "1.8e19ms",
+            &"9".repeat(400),
+            &format!("{}s", "9".repeat(400)),
+            &format!("{}.5s", "9".repeat(400)),
+        ] {
+            let e = parse_duration(text).err().unwrap_or_else(|| panic!("{text} accepted"));
+            assert!(!e.is_empty());
+        }
+        // Many small parts add up exactly.
+        assert_eq!(parse_duration(&"1ms".repeat(1000)), Ok(1000));
     }
 }
