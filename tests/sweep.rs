@@ -385,3 +385,209 @@ fn check_skips_sweep_files() {
     assert!(t.contains("skip  ./plan.toml (a sweep file"), "{t}");
     assert!(t.contains("1 scenarios, 1 passed, 0 failed, 1 sweep files skipped"), "{t}");
 }
+
+// ---- nothing lost: killed, interrupted, unwritable
+
+/// A base scenario whose runs take a while (traffic for 30 simulated minutes), so that a kill
+/// lands in the middle of the sweep.
+const SLOW_BASE: &str = r#"
+version = 1
+name = "slow"
+seed = 5
+duration = "30m"
+
+[cluster]
+availability_zones = ["us-east-1a", "us-east-1b"]
+
+[[cluster.auto_scaling_groups]]
+name = "g"
+instance_type = "m5.large"
+desired_capacity = 2
+
+[task_definitions.web]
+cpu = 512
+memory = 512
+
+[[task_definitions.web.containers]]
+name = "app"
+image = "nginx"
+port_mappings = [{ container_port = 80, host_port = 0 }]
+
+[target_groups.web]
+
+[services.web]
+task_definition = "web"
+desired_count = 2
+load_balancer = { target_group = "web", container_name = "app", container_port = 80 }
+
+[workloads.web]
+target_group = "web"
+arrivals = { pattern = "diurnal", mean = 20, amplitude = 10, period = "30m" }
+service_time = { dist = "exponential", mean = "20ms" }
+"#;
+
+const SLOW_SWEEP: &str = r#"
+name = "slow-plan"
+base = "base.toml"
+replicates = 3
+metrics = ["requests", "p99_ms", "cost_usd"]
+minimize = "cost_usd"
+
+[[parameters]]
+path = "services.web.desired_count"
+values = [1, 2, 3, 4]
+"#;
+
+fn write_slow_fixture(dir: &Path) {
+    std::fs::write(dir.join("base.toml"), SLOW_BASE).unwrap();
+    std::fs::write(dir.join("plan.toml"), SLOW_SWEEP).unwrap();
+}
+
+/// Runs recorded in a sweep folder's journal so far (its lines but the header).
+fn journal_runs(out: &Path) -> usize {
+    std::fs::read(out.join("runs.journal")).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count().saturating_sub(1))
+}
+
+fn spawn_sweep(dir: &Path, out: &str) -> std::process::Child {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ecsim"));
+    c.args(["sweep", "plan.toml", "--out", out, "--jobs", "2", "--resume"]).current_dir(dir);
+    c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    c.spawn().expect("start ecsim")
+}
+
+/// Every file under `dir` (relative path, bytes), the journal aside: its lines are in the order
+/// the runs finished.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(root: &Path, d: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else if p.file_name().is_some_and(|n| n != "runs.journal") {
+                out.push((p.strip_prefix(root).unwrap().display().to_string(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn names(t: &[(String, Vec<u8>)]) -> Vec<&str> {
+    t.iter().map(|(n, _)| n.as_str()).collect()
+}
+
+/// Waits until `f` holds or the child exits; true if `f` held.
+fn wait_for(child: &mut std::process::Child, f: impl Fn() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(120) {
+        if f() {
+            return true;
+        }
+        if child.try_wait().unwrap().is_some() {
+            return f();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    panic!("the sweep neither progressed nor ended in two minutes");
+}
+
+#[test]
+fn a_sweep_killed_at_any_moment_resumes_to_the_same_bytes() {
+    let tmp = TempDir::new("sigkill");
+    write_slow_fixture(&tmp.0);
+    let o = ecsim(&["sweep", "plan.toml", "--out", "whole", "--jobs", "2"], &tmp.0, &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let whole = tree(&tmp.0.join("whole"));
+    let runs = 12;
+
+    // SIGKILL again and again: right after a run is recorded, a few milliseconds later (in
+    // the middle of the next run or of a journal write), or as soon as the process starts;
+    // then --resume, until a resumed sweep ends by itself.
+    let out = tmp.0.join("killed");
+    let delays = [0u64, 3, 0, 17, 1, 40, 0, 9, 0, 25, 2, 60];
+    let mut kills = 0;
+    for (attempt, delay) in delays.iter().cycle().enumerate() {
+        assert!(attempt < 100, "the sweep never finished");
+        let before = journal_runs(&out);
+        let mut child = spawn_sweep(&tmp.0, "killed");
+        let progressed = attempt % 5 == 4 || wait_for(&mut child, || journal_runs(&out) > before);
+        std::thread::sleep(std::time::Duration::from_millis(*delay));
+        if progressed && child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            kills += 1;
+        }
+        let o = child.wait_with_output().unwrap();
+        let recorded = journal_runs(&out);
+        assert!(recorded <= runs, "the journal holds {recorded} lines for {runs} runs");
+        if o.status.success() {
+            break;
+        }
+    }
+    eprintln!("{kills} kills landed");
+    assert!(kills >= 3, "only {kills} kills landed");
+    let killed = tree(&out);
+    assert_eq!(names(&killed), names(&whole), "the same files, no temporaries left");
+    for ((name, a), (_, b)) in killed.iter().zip(&whole) {
+        assert!(a == b, "{name} differs after {kills} kills");
+    }
+    // Each run once in the journal.
+    let journal = read(&out.join("runs.journal"));
+    let mut ids: Vec<&str> = journal.lines().skip(1).map(|l| l.split([' ', ',']).nth(1).unwrap()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), runs, "{journal}");
+}
+
+#[cfg(unix)]
+#[test]
+fn sigint_stops_a_sweep_cleanly_and_resume_finishes_it() {
+    let tmp = TempDir::new("sigint");
+    write_slow_fixture(&tmp.0);
+    let o = ecsim(&["sweep", "plan.toml", "--out", "whole", "--jobs", "2"], &tmp.0, &[]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    let out = tmp.0.join("stopped");
+    let mut child = spawn_sweep(&tmp.0, "stopped");
+    assert!(wait_for(&mut child, || journal_runs(&out) >= 1), "no run finished");
+    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let o = child.wait_with_output().unwrap();
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(130), "{t}");
+    assert!(t.contains("interrupted") && t.contains("--resume"), "{t}");
+    assert!(!t.contains("panicked"), "{t}");
+    let kept = journal_runs(&out);
+    assert!((1..12).contains(&kept), "{kept} runs kept");
+    // Stopped means no outputs of a finished sweep, and a journal that reads to its end.
+    assert!(!out.join("runs.csv").exists());
+    assert!(read(&out.join("runs.journal")).ends_with('\n'));
+
+    let o = ecsim(&["sweep", "plan.toml", "--out", "stopped", "--jobs", "2", "--resume"], &tmp.0, &[]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains(&format!("resumed: {kept} runs were already done, {} ran now", 12 - kept)), "{t}");
+    let (a, b) = (tree(&out), tree(&tmp.0.join("whole")));
+    assert_eq!(names(&a), names(&b));
+    assert!(a == b, "the resumed sweep's files differ from the uninterrupted one's");
+}
+
+#[test]
+fn an_unwritable_output_folder_is_refused_before_any_run() {
+    let tmp = TempDir::new("unwritable");
+    write_fixture(&tmp.0, SWEEP);
+    // A folder under a plain file cannot be made, whoever runs the test (root included).
+    std::fs::write(tmp.0.join("file"), "not a folder").unwrap();
+    for out in ["file/out", "file"] {
+        let start = std::time::Instant::now();
+        let o = ecsim(&["sweep", "plan.toml", "--out", out], &tmp.0, &[]);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{t}");
+        assert!(t.contains("cannot write into the output folder"), "{t}");
+        assert!(!t.contains("panicked") && !t.contains("runs/s"), "{t}");
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    }
+    let o = ecsim(&["merge", "nowhere", "--out", "file/m"], &tmp.0, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}

@@ -4,7 +4,9 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::sweep::aggregate::stat_decimals;
@@ -68,10 +70,60 @@ fn bad(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(BAD_INPUT)
 }
 
+/// Exit code of a sweep stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
+const INTERRUPTED: u8 = 130;
+
 /// Draws a bar on a terminal, a line every 10% (at most every few seconds) otherwise.
 enum Display {
     Bar(indicatif::ProgressBar),
     Lines(Mutex<LineState>),
+}
+
+/// The progress display, and the flag that SIGINT and SIGTERM raise: the sweep then starts no
+/// more runs, lets those in progress finish into the journal, and exits. A second signal exits
+/// at once; the journal is safe then too (a torn last line is cut off by --resume).
+struct Control {
+    display: Display,
+    stop: Arc<AtomicBool>,
+    announced: AtomicBool,
+}
+
+impl Control {
+    fn new() -> Control {
+        let stop = Arc::new(AtomicBool::new(false));
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            // Registered first, so it sees the flag as the previous signal left it.
+            let _ = signal_hook::flag::register_conditional_shutdown(signal, i32::from(INTERRUPTED), Arc::clone(&stop));
+            let _ = signal_hook::flag::register(signal, Arc::clone(&stop));
+        }
+        Control { display: Display::new(), stop, announced: AtomicBool::new(false) }
+    }
+}
+
+impl Progress for Control {
+    fn start(&self, total: usize, done: usize) {
+        self.display.start(total, done);
+    }
+
+    fn finished(&self, record: &RunRecord) {
+        self.display.finished(record);
+    }
+
+    fn end(&self) {
+        self.display.end();
+    }
+
+    fn should_stop(&self) -> bool {
+        let stop = self.stop.load(Ordering::SeqCst);
+        if stop && !self.announced.swap(true, Ordering::SeqCst) {
+            let message = "ecsim: interrupted: finishing the runs in progress (interrupt again to stop at once)";
+            match &self.display {
+                Display::Bar(b) => b.println(message),
+                Display::Lines(_) => eprintln!("{message}"),
+            }
+        }
+        stop
+    }
 }
 
 struct LineState {
@@ -248,9 +300,12 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
             out.display()
         );
     }
+    if let Err(e) = crate::output::ensure_writable_dir(&out) {
+        return bad(e);
+    }
     let options = RunOptions { out, jobs: args.jobs.unwrap_or(0), shard, resume: args.resume, detailed: args.detailed };
-    let display = Display::new();
-    match crate::sweep::execute(&sweep, &options, &display) {
+    let control = Control::new();
+    match crate::sweep::execute(&sweep, &options, &control) {
         Ok(o) => {
             if args.resume {
                 println!(
@@ -270,6 +325,10 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
             report_outcome(spec, &o, None);
             ExitCode::SUCCESS
         }
+        Err(e @ crate::sweep::SweepError::Interrupted { .. }) => {
+            eprintln!("ecsim: {e}");
+            ExitCode::from(INTERRUPTED)
+        }
         Err(e) => bad(e),
     }
 }
@@ -279,6 +338,9 @@ pub fn merge(args: MergeArgs) -> ExitCode {
         Ok(p) => p.spec,
         Err(e) => return bad(format!("cannot merge: {e}")),
     };
+    if let Err(e) = crate::output::ensure_writable_dir(&args.out) {
+        return bad(e);
+    }
     match crate::sweep::merge(&args.dirs, &args.out) {
         Ok(o) => {
             println!("merged {} shards: {} runs", args.dirs.len(), o.recorded);

@@ -38,13 +38,18 @@ impl RunOptions {
     }
 }
 
-/// Hears about the runs as they finish (the CLI draws a progress bar). Called from the worker
-/// threads.
+/// Hears about the runs as they finish (the CLI draws a progress bar), and may ask the sweep to
+/// stop (the CLI does on SIGINT). Called from the worker threads.
 pub trait Progress: Sync {
     /// `total` runs in this shard, `done` of them already in the journal.
     fn start(&self, _total: usize, _done: usize) {}
     fn finished(&self, _record: &RunRecord) {}
     fn end(&self) {}
+    /// Asked before each run starts: `true` starts no more runs. The runs in progress finish
+    /// and are recorded in the journal, and [`execute`] returns [`SweepError::Interrupted`].
+    fn should_stop(&self) -> bool {
+        false
+    }
 }
 
 /// Hears nothing.
@@ -138,6 +143,14 @@ pub fn read_plan(dir: &Path) -> Result<SweepDir, String> {
     })
 }
 
+/// Why the workers stopped taking runs.
+enum Stop {
+    /// [`Progress::should_stop`] said so.
+    Asked,
+    /// A run could not be recorded.
+    Journal(std::io::Error),
+}
+
 fn journal_header(sweep: &Sweep, shard: Shard) -> String {
     format!("fingerprint={} shard={shard}", sweep.fingerprint())
 }
@@ -149,6 +162,12 @@ pub fn execute(sweep: &Sweep, opts: &RunOptions, progress: &dyn Progress) -> Res
     let out = &opts.out;
     std::fs::create_dir_all(out).map_err(SweepError::io(out))?;
     let header = journal_header(sweep, opts.shard);
+    if opts.resume {
+        // Files a killed sweep was writing when it died: their runs are in the journal.
+        for dir in [out.clone(), out.join("charts")] {
+            crate::output::remove_stale_temporaries(&dir).map_err(SweepError::io(&dir))?;
+        }
+    }
     let (journal, mut records, torn_bytes) = if opts.resume {
         match Journal::resume(out, &header) {
             Ok(Some(r)) => {
@@ -188,13 +207,18 @@ pub fn execute(sweep: &Sweep, opts: &RunOptions, progress: &dyn Progress) -> Res
         .thread_name(|i| format!("ecsim-sweep-{i}"))
         .build()
         .map_err(|e| SweepError::Io { path: out.clone(), source: std::io::Error::other(e) })?;
-    let result: Result<(), std::io::Error> = pool.install(|| {
+    // Each worker syncs its run's journal line before it takes the next run, so a kill at any
+    // moment loses at most the runs in progress, and those are simply run again on --resume.
+    let result: Result<(), Stop> = pool.install(|| {
         use rayon::prelude::*;
         pending.par_iter().with_max_len(1).try_for_each(|&run| {
+            if progress.should_stop() {
+                return Err(Stop::Asked);
+            }
             let dir = detailed.then(|| sweep.run_dir(out, run));
             let record = sweep.run_one(run, dir.as_deref());
             let row = super::runs::row(spec, &record);
-            journal.lock().unwrap_or_else(|e| e.into_inner()).append(&row)?;
+            journal.lock().unwrap_or_else(|e| e.into_inner()).append(&row).map_err(Stop::Journal)?;
             progress.finished(&record);
             finished.lock().unwrap_or_else(|e| e.into_inner()).push(record);
             Ok(())
@@ -202,8 +226,19 @@ pub fn execute(sweep: &Sweep, opts: &RunOptions, progress: &dyn Progress) -> Res
     });
     progress.end();
     let journal_path = out.join(JOURNAL_FILE);
-    result.map_err(SweepError::io(&journal_path))?;
-    records.extend(finished.into_inner().unwrap_or_else(|e| e.into_inner()));
+    let ran = finished.into_inner().unwrap_or_else(|e| e.into_inner());
+    match result {
+        Ok(()) => {}
+        Err(Stop::Journal(source)) => return Err(SweepError::Io { path: journal_path, source }),
+        Err(Stop::Asked) => {
+            return Err(SweepError::Interrupted {
+                done: resumed + ran.len(),
+                total: resumed + pending.len(),
+                journal: journal_path,
+            });
+        }
+    }
+    records.extend(ran);
     records.sort_by_key(|r| r.run);
     write_outputs(spec, &records, out, opts.shard, torn_bytes, resumed)
 }

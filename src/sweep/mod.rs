@@ -58,6 +58,9 @@ pub enum SweepError {
     /// `ecsim merge` was given folders that do not make one sweep.
     #[error("cannot merge: {0}")]
     Merge(String),
+    /// [`Progress::should_stop`] stopped the sweep; the finished runs are in the journal.
+    #[error("interrupted: {done} of {total} runs are done and kept in {}; run the same command with --resume to finish", journal.display())]
+    Interrupted { done: usize, total: usize, journal: PathBuf },
 }
 
 impl SweepError {
@@ -177,6 +180,10 @@ impl Sweep {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| crate::simulate(&scenario)))
                 .map_err(|p| format!("internal error in the simulation: {}", panic_text(&p)))?;
             if let Some(dir) = detail {
+                // A run killed while writing here left temporaries; its files are written anew.
+                for d in [dir.to_path_buf(), dir.join("charts")] {
+                    let _ = crate::output::remove_stale_temporaries(&d);
+                }
                 crate::output::write_run_with(dir, &result, Some(&scenario))
                     .map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
             }
