@@ -6,6 +6,7 @@
 
 pub mod duration;
 pub mod error;
+pub mod limits;
 pub mod raw;
 pub mod source;
 mod validate;
