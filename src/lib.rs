@@ -18,6 +18,7 @@
 pub mod cli;
 pub mod engine;
 pub mod expect;
+pub mod explain;
 pub mod model;
 pub mod output;
 pub mod record;

@@ -172,3 +172,34 @@ fn check_prints_the_why_and_the_measured_value_of_a_failed_expectation() {
     assert!(out.contains("deliberately impossible"), "{out}");
     assert!(out.contains("summary running over all services is 4 (expected >= 1000000)"), "{out}");
 }
+
+#[test]
+fn explain_tells_the_story_in_the_consoles_words_and_writes_nothing() {
+    let tmp = TempDir::new("explain");
+    let o = ecsim(&["explain", scenarios().join("static-host-port.toml").to_str().unwrap()], &tmp.0);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(out.contains("(service web) has started 4 tasks of web:1"), "{out}");
+    assert!(
+        out.contains("service web was unable to place a task because no container instance met all of its requirements. The closest matching container-instance web-1 is already using a port required by your task. [RESOURCE:PORTS]"),
+        "{out}"
+    );
+    assert!(out.contains("why: each task of web maps host port 80"), "{out}");
+    // Fourteen quiet minutes with two tasks waiting are one line.
+    assert!(out.contains("01:00–15:00 web: desired 6, running 4, pending 2 · 4 instances"), "{out}");
+    assert!(out.contains("Expectations: 3 of 3 hold"), "{out}");
+    assert_eq!(std::fs::read_dir(&tmp.0).unwrap().count(), 0, "explain writes no files");
+}
+
+#[test]
+fn explain_takes_overrides_and_refuses_bad_input() {
+    let tmp = TempDir::new("explain-set");
+    let file = scenarios().join("static-host-port.toml");
+    let o = ecsim(&["explain", file.to_str().unwrap(), "--set", "services.web.desired_count=4"], &tmp.0);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains("unable to place"), "{}", text(&o));
+    let o = ecsim(&["explain", file.to_str().unwrap(), "--set", "services.web.desired_cont=4"], &tmp.0);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = ecsim(&["explain", "nope.toml"], &tmp.0);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}

@@ -48,6 +48,15 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Run a scenario and print what happened and why: a timeline in the words of the ECS
+    /// console, repeated messages shown once, a summary line for each quiet minute.
+    Explain {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Override a value: --set services.web.desired_count=8 (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+    },
     /// Run a sweep: a base scenario over a grid of parameters, replicated with seeds; writes
     /// runs.csv, aggregate.csv and charts.
     Sweep(sweep::SweepArgs),
@@ -101,6 +110,13 @@ fn dispatch(cli: Cli) -> ExitCode {
             Err(e) => bad_input(&e),
         },
         Command::Check { paths } => check(&paths),
+        Command::Explain { scenario, set } => match Scenario::from_path(&scenario, &set) {
+            Ok(s) => {
+                print!("{}", crate::explain::explain(&s, &crate::simulate(&s)));
+                ExitCode::SUCCESS
+            }
+            Err(e) => bad_input(&e),
+        },
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge(args),
         Command::Report(args) => sweep::report(args),
