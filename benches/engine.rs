@@ -71,7 +71,7 @@ fn schedule_then_pop(c: &mut Criterion) {
             let mut queue = EventQueue::with_capacity(1024);
             for (k, &t) in times.iter().enumerate() {
                 let k = k as u32;
-                let event = if k % 4 == 0 {
+                let event = if k.is_multiple_of(4) {
                     Event::Arrival { service: k }
                 } else {
                     Event::TaskStarted { task: k, generation: k >> 2 }

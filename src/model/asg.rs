@@ -47,6 +47,11 @@ pub struct AutoScalingGroup {
     pub metric_period: SimTime,
     /// The group's own scaling policies, on its metrics.
     pub scaling: Option<super::autoscaling::ServiceScaling>,
+    /// The container instance role (`ecsInstanceRole` with AmazonEC2ContainerServiceforEC2Role
+    /// unless the scenario says otherwise): it pulls from ECR when a task has no execution role.
+    pub instance_role: Option<super::iam::Role>,
+    /// An Elastic Beanstalk environment's group: only its environment's task runs here.
+    pub beanstalk_environment: Option<String>,
 }
 
 /// EC2 boot until the agent starts: 40–80 s. With the agent's registration (20–40 s) this gives

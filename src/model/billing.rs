@@ -1,5 +1,11 @@
 //! What the cluster costs: EC2 instances billed per second while they run, with Linux's
-//! one-minute minimum, and how an instance's cost is shared among the services on it.
+//! one-minute minimum; Fargate tasks billed per second for their vCPU and memory from the start
+//! of their image pull to their stop, with the same minimum; and how an instance's cost is
+//! shared among the services on it.
+//!
+//! The built-in prices are us-east-1's: EC2 on-demand Linux prices are in the instance type
+//! table (`ec2::builtin_instance_types`, with Spot at 40% of on-demand), Fargate's in
+//! [`FargatePricing`]. A scenario overrides either.
 
 use crate::engine::{HOUR, SECOND, SimTime};
 
@@ -7,6 +13,40 @@ use crate::engine::{HOUR, SECOND, SimTime};
 /// (ASG:ec2-auto-scaling-termination-policies.md for per-second billing; the minimum from the
 /// AWS billing pages, AWS-SEMANTICS.md §5).
 pub const MINIMUM_BILLED: SimTime = 60 * SECOND;
+
+/// Fargate's prices, USD (us-east-1, Linux; AWS-SEMANTICS.md §8 from third-party copies of
+/// https://aws.amazon.com/fargate/pricing/).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FargatePricing {
+    pub x86_vcpu_hour: f64,
+    pub x86_gb_hour: f64,
+    pub arm_vcpu_hour: f64,
+    pub arm_gb_hour: f64,
+    /// Fargate Spot's price as a fraction off Fargate's: "up to 70%" cheaper, taken as 70%.
+    pub spot_discount: f64,
+}
+
+impl Default for FargatePricing {
+    fn default() -> Self {
+        FargatePricing {
+            x86_vcpu_hour: 0.04048,
+            x86_gb_hour: 0.004445,
+            arm_vcpu_hour: 0.03238,
+            arm_gb_hour: 0.00356,
+            spot_discount: 0.7,
+        }
+    }
+}
+
+impl FargatePricing {
+    /// What a task of `cpu` units and `memory` MiB costs per hour.
+    pub fn task_per_hour(&self, cpu: u32, memory: u32, arm: bool, spot: bool) -> f64 {
+        let (vcpu_hour, gb_hour) =
+            if arm { (self.arm_vcpu_hour, self.arm_gb_hour) } else { (self.x86_vcpu_hour, self.x86_gb_hour) };
+        let full = f64::from(cpu) / 1024.0 * vcpu_hour + f64::from(memory) / 1024.0 * gb_hour;
+        if spot { full * (1.0 - self.spot_discount) } else { full }
+    }
+}
 
 /// The cost of `ms` of an instance at `price_per_hour` USD.
 pub fn cost(price_per_hour: f64, ms: SimTime) -> f64 {
@@ -64,6 +104,29 @@ mod tests {
         assert_eq!(billed(2 * HOUR), 2 * HOUR);
         // 90 minutes of an m5.large: 1.5 × $0.096 = $0.144.
         assert!((cost(0.096, billed(90 * 60 * SECOND)) - 0.144).abs() < 1e-12);
+    }
+
+    #[test]
+    fn fargate_tasks_are_priced_by_vcpu_and_memory_per_second() {
+        let p = FargatePricing::default();
+        // 1 vCPU, 2 GB, x86: 0.04048 + 2 × 0.004445 = $0.04937/h.
+        let hourly = p.task_per_hour(1024, 2048, false, false);
+        assert!((hourly - 0.04937).abs() < 1e-12);
+        // A task of one minute is billed one minute: $0.04937 / 60.
+        assert!((cost(hourly, billed(60 * SECOND)) - 0.04937 / 60.0).abs() < 1e-12);
+        // 61 seconds is billed 61 seconds; 30 seconds is billed the minimum of 60.
+        assert!((cost(hourly, billed(61 * SECOND)) - 0.04937 * 61.0 / 3600.0).abs() < 1e-12);
+        assert!((cost(hourly, billed(30 * SECOND)) - 0.04937 / 60.0).abs() < 1e-12);
+        // Graviton: 0.5 vCPU, 1 GB: 0.5 × 0.03238 + 0.00356 = $0.01975/h; on Spot 30% of it.
+        assert!((p.task_per_hour(512, 1024, true, false) - 0.01975).abs() < 1e-12);
+        assert!((p.task_per_hour(512, 1024, true, true) - 0.01975 * 0.3).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_spot_instance_for_ninety_minutes() {
+        // m5.large Spot at 40% of $0.096: $0.0384/h × 1.5 h = $0.0576.
+        let spot = 0.096 * crate::model::ec2::DEFAULT_SPOT_DISCOUNT;
+        assert!((cost(spot, billed(90 * 60 * SECOND)) - 0.0576).abs() < 1e-12);
     }
 
     #[test]

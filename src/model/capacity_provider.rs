@@ -33,15 +33,54 @@ impl Default for ManagedScaling {
     }
 }
 
+/// What a capacity provider provides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// An Auto Scaling group's instances (index into the scenario's groups).
+    AutoScalingGroup(usize),
+    /// The predefined `FARGATE` provider.
+    Fargate,
+    /// The predefined `FARGATE_SPOT` provider: Fargate capacity AWS may take back.
+    FargateSpot,
+}
+
+/// The predefined providers' names (ECS-DG:fargate-capacity-providers.md).
+pub const FARGATE: &str = "FARGATE";
+pub const FARGATE_SPOT: &str = "FARGATE_SPOT";
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct CapacityProvider {
     pub name: String,
-    /// Index into the scenario's Auto Scaling groups.
-    pub auto_scaling_group: usize,
+    pub kind: ProviderKind,
     pub managed_scaling: Option<ManagedScaling>,
     pub managed_termination_protection: bool,
     /// On by default for new capacity providers (live doc, AWS-SEMANTICS.md §6).
     pub managed_draining: bool,
+}
+
+impl CapacityProvider {
+    /// The Auto Scaling group behind the provider, if it is one.
+    pub fn group(&self) -> Option<usize> {
+        match self.kind {
+            ProviderKind::AutoScalingGroup(g) => Some(g),
+            ProviderKind::Fargate | ProviderKind::FargateSpot => None,
+        }
+    }
+
+    pub fn is_fargate(&self) -> bool {
+        self.group().is_none()
+    }
+
+    /// The predefined Fargate providers every cluster can use.
+    pub fn fargate(spot: bool) -> CapacityProvider {
+        CapacityProvider {
+            name: if spot { FARGATE_SPOT } else { FARGATE }.to_string(),
+            kind: if spot { ProviderKind::FargateSpot } else { ProviderKind::Fargate },
+            managed_scaling: None,
+            managed_termination_protection: false,
+            managed_draining: false,
+        }
+    }
 }
 
 /// One entry of a service's capacity provider strategy.
@@ -60,10 +99,10 @@ pub struct StrategyItem {
 /// the earlier in the strategy on a tie (ECS-DG:cluster-capacity-providers.md; the tie rule is
 /// an [assume], AWS-SEMANTICS.md §6). Weight-0 providers take no task beyond their base.
 pub fn next_provider(strategy: &[StrategyItem], counts: &[u32]) -> Option<usize> {
-    if let Some(k) = strategy.iter().position(|s| s.base > 0) {
-        if counts[k] < strategy[k].base {
-            return Some(k);
-        }
+    if let Some(k) = strategy.iter().position(|s| s.base > 0)
+        && counts[k] < strategy[k].base
+    {
+        return Some(k);
     }
     let mut best: Option<(usize, u64, u64)> = None;
     for (k, s) in strategy.iter().enumerate() {

@@ -75,6 +75,14 @@ impl Cluster {
         *c = c.saturating_sub(1);
     }
 
+    /// Whether a task of `group` may go on the instance at all: a container instance of the
+    /// cluster (not a Fargate task's micro-VM) that is not dedicated to another task group (an
+    /// Elastic Beanstalk environment's instances run only its task).
+    pub fn admits(&self, instance: usize, group: TaskGroup) -> bool {
+        let inst = &self.instances[instance];
+        !inst.fargate && inst.dedicated_to.is_none_or(|g| g == group)
+    }
+
     pub fn instance_type_of(&self, instance: usize) -> &InstanceType {
         &self.instance_types[self.instances[instance].instance_type]
     }

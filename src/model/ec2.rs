@@ -198,6 +198,11 @@ pub struct ContainerInstance {
     /// A Spot instance EC2 has warned about (a rebalance recommendation or an interruption
     /// notice): the group counts it out and replaces it.
     pub at_risk: bool,
+    /// A Fargate task's micro-VM rather than an EC2 instance: sized to its one task, never
+    /// shared, not a container instance of the cluster.
+    pub fargate: bool,
+    /// Instances of an Elastic Beanstalk environment run only that environment's task.
+    pub dedicated_to: Option<super::cluster::TaskGroup>,
     pub registered_cpu: u32,
     pub registered_memory: u32,
     pub max_enis: u32,
@@ -248,6 +253,8 @@ impl ContainerInstance {
             protected_from_scale_in: false,
             terminating: false,
             at_risk: false,
+            fargate: false,
+            dedicated_to: None,
             registered_cpu: itype.registered_cpu(),
             registered_memory: itype.registered_memory().saturating_sub(reserved_memory),
             max_enis: itype.max_enis,

@@ -22,6 +22,8 @@ pub struct Image {
     pub pull_time: Option<Distribution>,
     /// From pulled image to a running container (create and start), ms.
     pub start_time: Distribution,
+    /// Where it is pulled from: private ECR needs a role allowed to pull.
+    pub registry: super::iam::Registry,
 }
 
 impl Image {
@@ -51,7 +53,13 @@ mod tests {
     use crate::engine::RngStreams;
 
     fn image(size_mb: f64) -> Image {
-        Image { name: "app".into(), size_mb, pull_time: None, start_time: Distribution::Fixed(1000.0) }
+        Image {
+            name: "app".into(),
+            size_mb,
+            pull_time: None,
+            start_time: Distribution::Fixed(1000.0),
+            registry: crate::model::iam::Registry::Public,
+        }
     }
 
     #[test]

@@ -319,6 +319,7 @@ pub fn place(
     let mut candidates: Vec<usize> = Vec::new();
     for i in 0..cluster.instances.len() {
         if cluster.instances[i].status == InstanceStatus::Active
+            && cluster.admits(i, group)
             && only_asg.is_none_or(|g| cluster.instances[i].group == g)
             && resource_check(cluster, i, req).is_ok()
             && policy.first_unmet(cluster, group, i).is_none()
@@ -355,6 +356,7 @@ fn closest_failure(
     let mut closest: Option<((bool, u8), PlacementFailure)> = None;
     for i in 0..cluster.instances.len() {
         if cluster.instances[i].status != InstanceStatus::Active
+            || !cluster.admits(i, group)
             || only_asg.is_some_and(|g| cluster.instances[i].group != g)
         {
             continue;

@@ -88,6 +88,8 @@ pub struct ServiceDefinition {
     pub blue_green: Option<super::deployment::BlueGreen>,
     /// The capacity provider strategy; empty: the EC2 launch type on any instance.
     pub capacity_provider_strategy: Vec<super::capacity_provider::StrategyItem>,
+    /// Its tasks run on Fargate (launch type FARGATE, or a strategy of Fargate providers).
+    pub fargate: bool,
 }
 
 /// What the scheduler sees of a service's tasks when it decides.
@@ -183,10 +185,52 @@ pub struct Service {
     pub last_failure_event: Option<(String, SimTime)>,
     pub steady: bool,
     pub blocked: bool,
+    pub throttle: StartThrottle,
+    /// When "unable to consistently start tasks" was last reported (repeats are suppressed).
+    pub last_throttle_event: Option<SimTime>,
     pub placement_failures: u64,
     pub tasks_started: u64,
     pub tasks_stopped: u64,
     pub pending_task_minutes: u64,
+}
+
+/// The service throttle: when tasks keep stopping before they reach RUNNING (an image that
+/// cannot be pulled, say), ECS waits longer and longer between launches, up to 15 minutes, and
+/// never gives up; a task that reaches RUNNING or a new deployment resets it
+/// (ECS-DG:service-throttle-logic.md). The schedule itself is not documented: 10 s, doubling,
+/// capped at 900 s [assume, AWS-SEMANTICS.md §2.7 and §12].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StartThrottle {
+    /// Launches in a row that failed before RUNNING.
+    pub failures: u32,
+    /// No launch before this instant.
+    pub until: SimTime,
+}
+
+pub const THROTTLE_FIRST_DELAY: SimTime = 10 * crate::engine::SECOND;
+pub const THROTTLE_MAX_DELAY: SimTime = 15 * crate::engine::MINUTE;
+
+impl StartThrottle {
+    /// The wait after the `n`th failure in a row.
+    pub fn delay(n: u32) -> SimTime {
+        let doublings = n.saturating_sub(1).min(16);
+        (THROTTLE_FIRST_DELAY << doublings).min(THROTTLE_MAX_DELAY)
+    }
+
+    /// A task failed to start at `now`; returns when the next launch may go.
+    pub fn failed(&mut self, now: SimTime) -> SimTime {
+        self.failures += 1;
+        self.until = self.until.max(now + StartThrottle::delay(self.failures));
+        self.until
+    }
+
+    pub fn reset(&mut self) {
+        *self = StartThrottle::default();
+    }
+
+    pub fn holds(&self, now: SimTime) -> bool {
+        now < self.until
+    }
 }
 
 impl Service {
@@ -222,6 +266,8 @@ impl Service {
             last_failure_event: None,
             steady: false,
             blocked: false,
+            throttle: StartThrottle::default(),
+            last_throttle_event: None,
             placement_failures: 0,
             tasks_started: 0,
             tasks_stopped: 0,
@@ -354,5 +400,26 @@ mod tests {
         );
         assert_eq!(p.stop_unhealthy_replace, 1);
         assert_eq!(p.start, 1);
+    }
+}
+
+#[cfg(test)]
+mod throttle_tests {
+    use super::*;
+    use crate::engine::SECOND;
+
+    #[test]
+    fn the_throttle_doubles_to_fifteen_minutes() {
+        assert_eq!(StartThrottle::delay(1), 10 * SECOND);
+        assert_eq!(StartThrottle::delay(2), 20 * SECOND);
+        assert_eq!(StartThrottle::delay(7), 640 * SECOND);
+        assert_eq!(StartThrottle::delay(8), 900 * SECOND);
+        assert_eq!(StartThrottle::delay(60), 900 * SECOND);
+        let mut t = StartThrottle::default();
+        assert_eq!(t.failed(5 * SECOND), 15 * SECOND);
+        assert!(t.holds(14 * SECOND) && !t.holds(15 * SECOND));
+        assert_eq!(t.failed(16 * SECOND), 36 * SECOND);
+        t.reset();
+        assert!(!t.holds(0));
     }
 }

@@ -51,6 +51,10 @@ pub enum StopReason {
     FailedElbHealthChecks,
     /// A deployment replaced it with a task of the new task definition.
     Deployment,
+    /// An image could not be pulled.
+    CannotPullContainer,
+    /// Fargate reclaimed its Spot capacity.
+    SpotInterruption,
 }
 
 impl StopReason {
@@ -65,6 +69,8 @@ impl StopReason {
             StopReason::InstanceTerminated => "Host EC2 (instance terminated) stopped/terminated",
             StopReason::FailedElbHealthChecks => "Task failed ELB health checks",
             StopReason::Deployment => "Deployment replaced the task with one of the new task definition",
+            StopReason::CannotPullContainer => "CannotPullContainerError: the image could not be pulled",
+            StopReason::SpotInterruption => "Your Spot Task was interrupted.",
         }
     }
 }

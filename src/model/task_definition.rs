@@ -86,6 +86,15 @@ pub struct TaskDefinition {
     /// 30 s on EC2 (ECS-DG:task_definition_parameters.md `stopTimeout`; AGENT).
     pub stop_timeout: SimTime,
     pub app: AppProfile,
+    /// The role ECS or Fargate uses on the task's behalf: image pulls from ECR, logs, secrets.
+    pub execution_role: Option<super::iam::Role>,
+    /// The role the application's containers get credentials for.
+    pub task_role: Option<super::iam::Role>,
+    /// The application calls AWS APIs (an ecsim extension): without a task role its requests
+    /// fail.
+    pub calls_aws_apis: bool,
+    /// `runtimePlatform.cpuArchitecture`, which sets the Fargate price.
+    pub cpu_architecture: super::fargate::CpuArchitecture,
 }
 
 /// The default `stopTimeout` on EC2.
@@ -193,6 +202,10 @@ mod tests {
                 request_cpu_cap: 1.0,
                 healthy: true,
             },
+            execution_role: None,
+            task_role: None,
+            calls_aws_apis: false,
+            cpu_architecture: Default::default(),
         }
     }
 

@@ -920,6 +920,8 @@ pub struct Workload {
     pub memory_per_request: f64,
     /// The ALB idle timeout: a request unanswered this long gets a 504.
     pub timeout: SimTime,
+    /// Requests arrive from this instant on: the service can be up before its traffic.
+    pub start: SimTime,
 }
 
 /// A latency objective: the given percentile of each minute's response times at or below the

@@ -72,6 +72,10 @@ pub enum EventKind {
     AzRecovered,
     /// A capacity provider's managed scaling acted on CapacityProviderReservation.
     CapacityProviderScaling,
+    /// A container image could not be pulled (CannotPullContainerError).
+    ImagePullFailed,
+    /// "service X is unable to consistently start tasks successfully": ECS backs off.
+    ServiceThrottled,
 }
 
 impl EventKind {
@@ -110,10 +114,12 @@ impl EventKind {
             EventKind::AzOutage => "az_outage",
             EventKind::AzRecovered => "az_recovered",
             EventKind::CapacityProviderScaling => "capacity_provider_scaling",
+            EventKind::ImagePullFailed => "image_pull_failed",
+            EventKind::ServiceThrottled => "service_throttled",
         }
     }
 
-    pub const ALL: [EventKind; 33] = [
+    pub const ALL: [EventKind; 35] = [
         EventKind::InstanceLaunched,
         EventKind::InstanceRegistered,
         EventKind::InstanceDraining,
@@ -147,6 +153,8 @@ impl EventKind {
         EventKind::AzOutage,
         EventKind::AzRecovered,
         EventKind::CapacityProviderScaling,
+        EventKind::ImagePullFailed,
+        EventKind::ServiceThrottled,
     ];
 }
 

@@ -59,6 +59,7 @@ pub struct Scenario {
     pub expectations: Vec<Expectation>,
     /// For an exercise, the `--set` overrides that solve it (`[solution] set = [...]`).
     pub solution: Vec<String>,
+    pub fargate: crate::model::fargate::FargateSettings,
 }
 
 impl Scenario {

@@ -120,6 +120,9 @@ pub struct RawScenario {
     pub workloads: IndexMap<String, RawWorkload>,
     pub slo: Option<RawSlo>,
     pub cloudwatch: Option<RawCloudWatch>,
+    pub fargate: Option<RawFargate>,
+    #[serde(default)]
+    pub beanstalk: IndexMap<String, RawBeanstalk>,
     #[serde(default)]
     pub actions: Vec<RawAction>,
     #[serde(default)]
@@ -216,6 +219,7 @@ pub struct RawAutoScalingGroup {
     pub spot_instance_draining: Option<bool>,
     pub instance_monitoring: Option<RawMonitoring>,
     pub scaling: Option<RawGroupScaling>,
+    pub instance_role: Option<RawRole>,
     pub availability_zones: Option<Vec<String>>,
     #[serde(default)]
     pub attributes: IndexMap<String, String>,
@@ -303,6 +307,72 @@ pub struct RawImage {
     pub size_mb: Option<f64>,
     pub pull_time: Option<RawDistribution>,
     pub start_time: Option<RawDistribution>,
+    /// Where the image lives; by default told from its URI.
+    pub registry: Option<RawRegistry>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RawRegistry {
+    Ecr,
+    Public,
+}
+
+/// An IAM role, as far as the simulation needs it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRole {
+    pub name: Option<String>,
+    /// Whether its policies allow pulling from private ECR (default true, as the managed
+    /// policies do).
+    pub ecr_pull: Option<bool>,
+}
+
+/// Fargate's settings: launch latency, Spot interruptions and prices.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFargate {
+    pub provisioning_time: Option<RawDistribution>,
+    pub spot_interruption_rate: Option<f64>,
+    pub vcpu_hour: Option<f64>,
+    pub gb_hour: Option<f64>,
+    pub arm_vcpu_hour: Option<f64>,
+    pub arm_gb_hour: Option<f64>,
+    pub spot_discount: Option<f64>,
+}
+
+/// An Elastic Beanstalk multi-container environment (the ECS platform, Dockerrun v2).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBeanstalk {
+    /// The task definition made from the environment's Dockerrun.aws.json (its
+    /// `containerDefinitions`).
+    pub task_definition: String,
+    pub instance_type: String,
+    pub min_size: Option<u32>,
+    pub max_size: Option<u32>,
+    pub desired_capacity: Option<u32>,
+    pub availability_zones: Option<Vec<String>>,
+    pub instance_role: Option<RawRole>,
+    pub instance_monitoring: Option<RawMonitoring>,
+    pub cooldown: Option<RawDuration>,
+    pub load_balancer: Option<RawLoadBalancer>,
+    pub trigger: RawBeanstalkTrigger,
+}
+
+/// `aws:autoscaling:trigger`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBeanstalkTrigger {
+    pub measure_name: String,
+    pub statistic: Option<RawStatistic>,
+    pub period: Option<RawDuration>,
+    pub evaluation_periods: Option<u32>,
+    pub breach_duration: Option<RawDuration>,
+    pub upper_threshold: f64,
+    pub upper_breach_scale_increment: Option<i64>,
+    pub lower_threshold: f64,
+    pub lower_breach_scale_increment: Option<i64>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -326,6 +396,25 @@ pub struct RawTaskDefinition {
     pub app: Option<RawApp>,
     #[serde(default)]
     pub containers: Vec<RawContainer>,
+    pub execution_role: Option<RawRole>,
+    pub task_role: Option<RawRole>,
+    /// The application calls AWS APIs and needs a task role's credentials.
+    pub calls_aws_apis: Option<bool>,
+    pub runtime_platform: Option<RawRuntimePlatform>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRuntimePlatform {
+    pub cpu_architecture: Option<RawCpuArchitecture>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub enum RawCpuArchitecture {
+    #[serde(rename = "X86_64")]
+    X86_64,
+    #[serde(rename = "ARM64")]
+    Arm64,
 }
 
 /// How the application inside the task serves requests (an ecsim extension of the task
@@ -394,6 +483,17 @@ pub struct RawService {
     pub deployment_controller: Option<RawDeploymentController>,
     pub blue_green: Option<RawBlueGreen>,
     pub capacity_provider_strategy: Option<Vec<RawStrategyItem>>,
+    pub launch_type: Option<RawLaunchType>,
+    /// Not a service setting: accepted only to say where roles belong.
+    pub instance_role: Option<toml::Value>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub enum RawLaunchType {
+    #[serde(rename = "EC2")]
+    Ec2,
+    #[serde(rename = "FARGATE")]
+    Fargate,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -600,6 +700,8 @@ pub struct RawWorkload {
     pub service_time: RawDistribution,
     pub memory_per_request: Option<f64>,
     pub timeout: Option<RawDuration>,
+    /// When the traffic starts (default 0).
+    pub start: Option<RawDuration>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

@@ -24,11 +24,14 @@ use crate::model::autoscaling::{
     ScheduledAction as ScalingScheduledAction, ServiceScaling, StepAdjustment, StepScalingPolicy, TargetTrackingPolicy,
     predefined_group_metric, predefined_metric,
 };
-use crate::model::capacity_provider::{CapacityProvider, ManagedScaling, StrategyItem};
+use crate::model::beanstalk::ScalingTrigger;
+use crate::model::capacity_provider::{CapacityProvider, ManagedScaling, ProviderKind, StrategyItem};
 use crate::model::cloudwatch::{AlarmSpec, Comparison, MissingData, Statistic};
 use crate::model::cluster_query::Expression;
 use crate::model::deployment::{BlueGreen, CircuitBreaker, DEFAULT_MINIMUM_THRESHOLD, TrafficRouting};
 use crate::model::ec2::{CpuArchitecture, DEFAULT_DYNAMIC_HOST_PORT_RANGE, InstanceType, builtin_instance_types};
+use crate::model::fargate::{CpuArchitecture as FargateArchitecture, FargateSettings};
+use crate::model::iam::{Registry, Role};
 use crate::model::image::Image;
 use crate::model::placement::{BinpackField, PlacementConstraint, PlacementStrategy, SpreadField};
 use crate::model::service::LoadBalancerAttachment;
@@ -125,202 +128,16 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
         if !group_names.insert(g.name.clone()) {
             return Err(cx.err(&path.key("name"), format!("two auto scaling groups are named `{}`", g.name)));
         }
-        let mut use_type = |name: &str, p: &KeyPath| -> Result<usize, ScenarioError> {
-            let Some(t) = instance_types_all.get(name) else {
-                return Err(cx.err_suggest(
-                    p,
-                    format!("unknown instance type `{name}`; add it under [instance_types.\"{name}\"]"),
-                    name,
-                    instance_types_all.keys().map(String::as_str),
-                ));
-            };
-            Ok(match used_types.iter().position(|u| u.name == t.name) {
-                Some(k) => k,
-                None => {
-                    used_types.push(t.clone());
-                    used_types.len() - 1
-                }
-            })
-        };
-        let mixed_instances_policy = match &g.mixed_instances_policy {
-            None => None,
-            Some(m) => {
-                let mpath = path.key("mixed_instances_policy");
-                if m.instance_types.is_empty() {
-                    return Err(cx.err(
-                        &mpath.key("instance_types"),
-                        "a mixed instances policy lists at least one instance type",
-                    ));
-                }
-                let mut overrides = Vec::new();
-                for (k, o) in m.instance_types.iter().enumerate() {
-                    let opath = mpath.key("instance_types").index(k);
-                    let t = use_type(&o.instance_type, &opath.key("instance_type"))?;
-                    let weight = o.weight.unwrap_or(1);
-                    if !(1..=999).contains(&weight) {
-                        return Err(cx.err(&opath.key("weight"), "an instance weight is 1 to 999 capacity units"));
-                    }
-                    overrides.push((t, weight));
-                }
-                let pct = m.on_demand_percentage_above_base.unwrap_or(100);
-                if pct > 100 {
-                    return Err(cx.err(&mpath.key("on_demand_percentage_above_base"), "a percentage from 0 to 100"));
-                }
-                Some(MixedInstancesPolicy {
-                    overrides,
-                    on_demand_base_capacity: m.on_demand_base_capacity.unwrap_or(0),
-                    on_demand_percentage_above_base: pct,
-                    spot_allocation_strategy: match m
-                        .spot_allocation_strategy
-                        .unwrap_or(RawSpotAllocation::PriceCapacityOptimized)
-                    {
-                        RawSpotAllocation::LowestPrice => SpotAllocationStrategy::LowestPrice,
-                        RawSpotAllocation::CapacityOptimized => SpotAllocationStrategy::CapacityOptimized,
-                        RawSpotAllocation::PriceCapacityOptimized => SpotAllocationStrategy::PriceCapacityOptimized,
-                    },
-                })
-            }
-        };
-        let type_index = match (&g.instance_type, &mixed_instances_policy) {
-            (Some(name), _) => use_type(name, &path.key("instance_type"))?,
-            (None, Some(m)) => m.overrides[0].0,
-            (None, None) => {
-                return Err(
-                    cx.err(&path, "a group needs an instance_type (its launch template's) or a mixed_instances_policy")
-                );
-            }
-        };
-        let zones = match &g.availability_zones {
-            None => (0..azs.len()).collect(),
-            Some(list) => {
-                let zpath = path.key("availability_zones");
-                if list.is_empty() {
-                    return Err(cx.err(&zpath, "a group needs at least one Availability Zone"));
-                }
-                let mut out = Vec::new();
-                for (k, z) in list.iter().enumerate() {
-                    match azs.iter().position(|a| a == z) {
-                        Some(zi) if !out.contains(&zi) => out.push(zi),
-                        Some(_) => return Err(cx.err(&zpath.index(k), format!("`{z}` is listed twice"))),
-                        None => {
-                            return Err(cx.err_suggest(
-                                &zpath.index(k),
-                                format!("`{z}` is not one of the cluster's availability_zones"),
-                                z,
-                                azs.iter().map(String::as_str),
-                            ));
-                        }
-                    }
-                }
-                out
-            }
-        };
-        let min_size = g.min_size.unwrap_or(g.desired_capacity);
-        let max_size = g.max_size.unwrap_or(g.desired_capacity.max(min_size));
-        if min_size > max_size || !(min_size..=max_size).contains(&g.desired_capacity) {
-            return Err(cx.err(
-                &path.key("desired_capacity"),
-                format!(
-                    "need min_size ≤ desired_capacity ≤ max_size, got {min_size} ≤ {} ≤ {max_size}",
-                    g.desired_capacity
-                ),
-            ));
-        }
-        total_instances = total_instances.saturating_add(max_size);
-        if total_instances > MAX_INSTANCES {
-            return Err(cx.err(
-                &path.key("max_size"),
-                format!("the cluster could hold more than {MAX_INSTANCES} instances, the ECS quota per cluster"),
-            ));
-        }
-        let smallest = mixed_instances_policy
-            .as_ref()
-            .map_or(vec![type_index], |m| m.overrides.iter().map(|o| o.0).collect())
-            .into_iter()
-            .map(|t| used_types[t].registered_memory())
-            .min()
-            .unwrap_or(0);
-        let reserved_memory = g.reserved_memory.unwrap_or(0);
-        if reserved_memory >= smallest {
-            return Err(cx.err(
-                &path.key("reserved_memory"),
-                format!("{reserved_memory} MiB is all of the {smallest} MiB the group's smallest type registers"),
-            ));
-        }
-        let dynamic_host_port_range = match g.dynamic_host_port_range {
-            None => DEFAULT_DYNAMIC_HOST_PORT_RANGE,
-            Some([lo, hi]) if lo > 0 && lo <= hi => (lo, hi),
-            Some(_) => {
-                return Err(
-                    cx.err(&path.key("dynamic_host_port_range"), "write the range as [low, high] with 0 < low ≤ high")
-                );
-            }
-        };
-        let termination_policies = match &g.termination_policies {
-            None => vec![TerminationPolicy::Default],
-            Some(list) => {
-                let mut out = Vec::new();
-                for (k, name) in list.iter().enumerate() {
-                    out.push(TerminationPolicy::from_name(name).ok_or_else(|| {
-                        cx.err_suggest(
-                            &path.key("termination_policies").index(k),
-                            format!("`{name}` is not a termination policy"),
-                            name,
-                            TerminationPolicy::NAMES,
-                        )
-                    })?);
-                }
-                out
-            }
-        };
-        let scaling = match &g.scaling {
-            None => None,
-            Some(sc) => {
-                let set = PolicySet {
-                    target_tracking_raw: &sc.target_tracking,
-                    step_raw: &sc.step_scaling,
-                    scheduled_raw: &sc.scheduled,
-                };
-                Some(scaling_policies(
-                    &cx,
-                    &path.key("scaling"),
-                    set,
-                    (min_size, max_size),
-                    Owner::Group(&g.name),
-                    duration,
-                )?)
-            }
-        };
-        groups.push(AutoScalingGroup {
-            name: g.name.clone(),
-            instance_type: type_index,
-            desired_capacity: g.desired_capacity,
-            availability_zones: zones,
-            attributes: g.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            boot_time: opt_distribution(&cx, &path.key("boot_time"), &g.boot_time, default_boot_time)?,
-            agent_registration_time: opt_distribution(
-                &cx,
-                &path.key("agent_registration_time"),
-                &g.agent_registration_time,
-                default_agent_registration_time,
-            )?,
-            boot_at_start: g.boot_at_start,
-            reserved_memory,
-            dynamic_host_port_range,
-            min_size,
-            max_size,
-            mixed_instances_policy,
-            termination_policies,
-            new_instances_protected_from_scale_in: g.new_instances_protected_from_scale_in.unwrap_or(false),
-            default_instance_warmup: g.default_instance_warmup.map(|d| d.0),
-            capacity_rebalance: g.capacity_rebalance.unwrap_or(false),
-            spot_instance_draining: g.spot_instance_draining.unwrap_or(false),
-            metric_period: match g.instance_monitoring.unwrap_or(RawMonitoring::Basic) {
-                RawMonitoring::Basic => 5 * MINUTE,
-                RawMonitoring::Detailed => MINUTE,
-            },
-            scaling,
-        });
+        groups.push(auto_scaling_group(
+            &cx,
+            &path,
+            g,
+            &azs,
+            &instance_types_all,
+            &mut used_types,
+            &mut total_instances,
+            duration,
+        )?);
     }
 
     let mut images: Vec<Image> = Vec::new();
@@ -338,6 +155,11 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
                 None => None,
             },
             start_time: opt_distribution(&cx, &path.key("start_time"), &img.start_time, default_start_time)?,
+            registry: match img.registry {
+                Some(RawRegistry::Ecr) => Registry::PrivateEcr,
+                Some(RawRegistry::Public) => Registry::Public,
+                None => Registry::of(name),
+            },
         });
     }
 
@@ -351,9 +173,11 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
     }
     let td_keys: Vec<&str> = raw.task_definitions.keys().map(String::as_str).collect();
 
-    let capacity_providers =
+    let mut capacity_providers =
         capacity_providers(&cx, &raw.capacity_providers, &groups, &raw.cluster.auto_scaling_groups)?;
-    let cp_keys: Vec<&str> = raw.capacity_providers.keys().map(String::as_str).collect();
+    capacity_providers.push(CapacityProvider::fargate(false));
+    capacity_providers.push(CapacityProvider::fargate(true));
+    let cp_keys: Vec<&str> = capacity_providers.iter().map(|c| c.name.as_str()).collect();
     let target_groups = target_groups(&cx, &raw.target_groups)?;
     let tg_keys: Vec<&str> = raw.target_groups.keys().map(String::as_str).collect();
     let mut services: Vec<ServiceDefinition> = Vec::new();
@@ -391,11 +215,49 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
         }
         def.blue_green = blue_green(&cx, &path, svc, &def, &tg_keys, &services)?;
         if let Some(strategy) = &svc.capacity_provider_strategy {
-            def.capacity_provider_strategy =
-                capacity_provider_strategy(&cx, &path.key("capacity_provider_strategy"), strategy, &cp_keys, &def)?;
+            def.capacity_provider_strategy = capacity_provider_strategy(
+                &cx,
+                &path.key("capacity_provider_strategy"),
+                strategy,
+                &cp_keys,
+                &capacity_providers,
+                &def,
+            )?;
+        }
+        launch_type(&cx, &path, svc, &mut def, &capacity_providers)?;
+        if def.fargate {
+            let td_key = td_keys[def.task_definition];
+            fargate_service(
+                &cx,
+                &path,
+                &top.key("task_definitions").key(td_key),
+                svc,
+                &def,
+                &raw.task_definitions[td_key],
+            )?;
         }
         services.push(def);
     }
+    for (env, eb) in &raw.beanstalk {
+        let path = top.key("beanstalk").key(env);
+        if !group_names.insert(env.clone()) || services.iter().any(|s| &s.name == env) {
+            return Err(cx.err(&path, format!("`{env}` already names an Auto Scaling group or a service")));
+        }
+        let (group, service) = beanstalk_environment(
+            &cx,
+            &path,
+            env,
+            eb,
+            (&azs, &instance_types_all, &mut used_types, &mut total_instances),
+            &task_definitions,
+            &td_keys,
+            &tg_keys,
+            &services,
+        )?;
+        groups.push(group);
+        services.push(service);
+    }
+    let fargate = fargate_settings(&cx, &top.key("fargate"), raw.fargate.as_ref())?;
     let base_dir = std::path::Path::new(&source.name).parent().map(std::path::Path::to_path_buf).unwrap_or_default();
     let mut workloads = Vec::new();
     for (name, w) in &raw.workloads {
@@ -444,7 +306,7 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
             Some(LatencySlo { percentile: slo.latency_percentile, threshold: slo.latency_threshold.0 })
         }
     };
-    let service_names: Vec<&str> = raw.services.keys().map(String::as_str).collect();
+    let service_names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
 
     let instance_ids: Vec<String> =
         groups.iter().flat_map(|g| (1..=g.desired_capacity).map(move |n| format!("{}-{n}", g.name))).collect();
@@ -502,6 +364,474 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
         actions,
         expectations,
         solution,
+        fargate,
+    })
+}
+
+/// `launch_type`: EC2 (the default) or FARGATE, which runs every task on the FARGATE provider;
+/// a service sets a launch type or a capacity provider strategy, not both
+/// (ECS-DG:cluster-capacity-providers.md). Roles belong elsewhere, and the message says where.
+fn launch_type(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    svc: &RawService,
+    def: &mut ServiceDefinition,
+    providers: &[CapacityProvider],
+) -> Result<(), ScenarioError> {
+    match (svc.launch_type, &svc.capacity_provider_strategy) {
+        (Some(_), Some(_)) => {
+            return Err(cx.err(
+                &path.key("launch_type"),
+                "a service sets a launch_type or a capacity_provider_strategy, not both: ECS refuses a launch type with a strategy",
+            ));
+        }
+        (Some(RawLaunchType::Fargate), None) => {
+            if def.scheduling_strategy == SchedulingStrategy::Daemon {
+                return Err(cx.err(&path.key("launch_type"), "Fargate does not run DAEMON services"));
+            }
+            let provider = providers.iter().position(|p| p.kind == ProviderKind::Fargate).unwrap_or(0);
+            def.capacity_provider_strategy = vec![StrategyItem { provider, base: 0, weight: 1 }];
+        }
+        _ => {}
+    }
+    def.fargate = def.capacity_provider_strategy.first().is_some_and(|i| providers[i.provider].is_fargate());
+    if svc.instance_role.is_some() {
+        let message = if def.fargate {
+            "a Fargate service has no container instances and so no instance role: Fargate pulls images with the task execution role (execution_role on the task definition) and the application uses the task role (task_role)"
+        } else {
+            "the instance role belongs to the instances: set instance_role on the Auto Scaling group, or execution_role and task_role on the task definition"
+        };
+        return Err(cx.err(&path.key("instance_role"), message));
+    }
+    Ok(())
+}
+
+/// What Fargate requires of a service and its task definition (ECS-DG:AWS_Fargate.md): awsvpc,
+/// task-level CPU and memory in one of the valid combinations, no placement strategy or
+/// constraint.
+fn fargate_service(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    td_path: &KeyPath,
+    svc: &RawService,
+    def: &ServiceDefinition,
+    td: &RawTaskDefinition,
+) -> Result<(), ScenarioError> {
+    if svc.placement_strategy.is_some() || !svc.placement_constraints.is_empty() {
+        let key = if svc.placement_strategy.is_some() { "placement_strategy" } else { "placement_constraints" };
+        return Err(cx.err(
+            &path.key(key),
+            "Fargate takes no placement strategy or constraint: it spreads the tasks across Availability Zones itself",
+        ));
+    }
+    if td.network_mode != Some(RawNetworkMode::Awsvpc) {
+        return Err(cx.err(
+            &td_path.key("network_mode"),
+            format!("service `{}` runs on Fargate, which needs network_mode = \"awsvpc\"", def.name),
+        ));
+    }
+    let (Some(cpu), Some(memory)) = (td.cpu, td.memory) else {
+        let key = if td.cpu.is_none() { "cpu" } else { "memory" };
+        return Err(cx.err(
+            &td_path.key(key),
+            format!("service `{}` runs on Fargate, which needs task-level cpu and memory", def.name),
+        ));
+    };
+    crate::model::fargate::check_size(cpu, memory).map_err(|m| cx.err(&td_path.key("memory"), m))
+}
+
+fn fargate_settings(cx: &Cx<'_>, path: &KeyPath, raw: Option<&RawFargate>) -> Result<FargateSettings, ScenarioError> {
+    let mut f = FargateSettings::default();
+    let Some(r) = raw else { return Ok(f) };
+    if let Some(d) = &r.provisioning_time {
+        f.provisioning_time = distribution(cx, &path.key("provisioning_time"), d)?;
+    }
+    let prices = [
+        ("spot_interruption_rate", r.spot_interruption_rate, &mut f.spot_interruption_rate),
+        ("vcpu_hour", r.vcpu_hour, &mut f.pricing.x86_vcpu_hour),
+        ("gb_hour", r.gb_hour, &mut f.pricing.x86_gb_hour),
+        ("arm_vcpu_hour", r.arm_vcpu_hour, &mut f.pricing.arm_vcpu_hour),
+        ("arm_gb_hour", r.arm_gb_hour, &mut f.pricing.arm_gb_hour),
+    ];
+    for (key, given, slot) in prices {
+        if let Some(v) = given {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(cx.err(&path.key(key), "a rate or price of zero or more"));
+            }
+            *slot = v;
+        }
+    }
+    if let Some(d) = r.spot_discount {
+        if !(0.0..1.0).contains(&d) {
+            return Err(cx.err(
+                &path.key("spot_discount"),
+                "the Fargate Spot discount is a fraction from 0 up to (not including) 1",
+            ));
+        }
+        f.pricing.spot_discount = d;
+    }
+    Ok(f)
+}
+
+/// The attribute an Elastic Beanstalk environment's instances carry, with its name.
+pub const BEANSTALK_ATTRIBUTE: &str = "elasticbeanstalk.environment-name";
+
+/// The instance types, and counters, that groups draw on.
+type GroupContext<'a> = (&'a [String], &'a BTreeMap<String, InstanceType>, &'a mut Vec<InstanceType>, &'a mut u32);
+
+/// An Elastic Beanstalk environment: its own Auto Scaling group, whose instances run only its
+/// task (one per instance, as a DAEMON service places it), scaled by the environment's trigger
+/// (EB:create_deploy_docker_ecs.md, EB:environments-cfg-autoscaling-triggers.md).
+#[allow(clippy::too_many_arguments)]
+fn beanstalk_environment(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    env: &str,
+    eb: &RawBeanstalk,
+    (azs, all_types, used_types, total_instances): GroupContext<'_>,
+    task_definitions: &[TaskDefinition],
+    td_keys: &[&str],
+    tg_keys: &[&str],
+    services: &[ServiceDefinition],
+) -> Result<(AutoScalingGroup, ServiceDefinition), ScenarioError> {
+    // Elastic Beanstalk's capacity defaults: 1 to 4 instances (aws:autoscaling:asg).
+    let min = eb.min_size.unwrap_or(1);
+    let max = eb.max_size.unwrap_or(4.max(min));
+    let desired = eb.desired_capacity.unwrap_or(min);
+    let raw_group = RawAutoScalingGroup {
+        name: env.to_string(),
+        instance_type: Some(eb.instance_type.clone()),
+        desired_capacity: desired,
+        min_size: Some(min),
+        max_size: Some(max),
+        mixed_instances_policy: None,
+        termination_policies: None,
+        new_instances_protected_from_scale_in: None,
+        default_instance_warmup: None,
+        capacity_rebalance: None,
+        spot_instance_draining: None,
+        instance_monitoring: eb.instance_monitoring,
+        scaling: None,
+        instance_role: eb.instance_role.clone(),
+        availability_zones: eb.availability_zones.clone(),
+        attributes: indexmap::IndexMap::new(),
+        boot_time: None,
+        agent_registration_time: None,
+        boot_at_start: false,
+        reserved_memory: None,
+        dynamic_host_port_range: None,
+    };
+    let duration = MINUTE; // no scheduled actions to check
+    let mut group = auto_scaling_group(cx, path, &raw_group, azs, all_types, used_types, total_instances, duration)?;
+    let tpath = path.key("trigger");
+    let t = &eb.trigger;
+    let measure_name = match t.measure_name.as_str() {
+        "CPUUtilization" => ScalingMetric::GroupCpuUtilization,
+        other => {
+            return Err(cx.err_suggest(
+                &tpath.key("measure_name"),
+                format!("`{other}` is not a trigger metric the simulation measures (Elastic Beanstalk's default, NetworkOut, needs a network model it does not have)"),
+                other,
+                ["CPUUtilization"],
+            ));
+        }
+    };
+    let period = t.period.map_or(crate::model::beanstalk::DEFAULT_PERIOD, |d| d.0);
+    if period == 0 || !period.is_multiple_of(MINUTE) {
+        return Err(cx.err(&tpath.key("period"), "the trigger's period is a whole number of minutes"));
+    }
+    let trigger = ScalingTrigger {
+        measure_name,
+        statistic: t.statistic.map_or(Statistic::Average, statistic),
+        period,
+        evaluation_periods: t.evaluation_periods.unwrap_or(1),
+        breach_duration: t.breach_duration.map_or(crate::model::beanstalk::DEFAULT_BREACH_DURATION, |d| d.0),
+        upper_threshold: t.upper_threshold,
+        upper_breach_scale_increment: t.upper_breach_scale_increment.unwrap_or(1),
+        lower_threshold: t.lower_threshold,
+        lower_breach_scale_increment: t.lower_breach_scale_increment.unwrap_or(-1),
+    };
+    if trigger.lower_threshold >= trigger.upper_threshold {
+        return Err(cx.err(&tpath.key("lower_threshold"), "the lower threshold must be below the upper one"));
+    }
+    let cooldown = eb.cooldown.map_or(crate::model::beanstalk::DEFAULT_COOLDOWN, |d| d.0);
+    group.scaling = Some(ServiceScaling {
+        min_capacity: min,
+        max_capacity: max,
+        target_tracking: Vec::new(),
+        step_scaling: trigger.policies(env, cooldown),
+        scheduled: Vec::new(),
+    });
+    group.beanstalk_environment = Some(env.to_string());
+    // The environment's instances carry its name, and its task goes only where the name is.
+    group.attributes.insert(BEANSTALK_ATTRIBUTE.to_string(), env.to_string());
+    let only_here = Expression::parse(&format!("attribute:{BEANSTALK_ATTRIBUTE} == {env}")).map_err(|q| {
+        cx.err(path, format!("the environment's name does not fit a placement expression: {}", q.message))
+    })?;
+    let Some(task_definition) = td_keys.iter().position(|k| *k == eb.task_definition) else {
+        return Err(cx.err_suggest(
+            &path.key("task_definition"),
+            format!("no task definition is called `{}`", eb.task_definition),
+            &eb.task_definition,
+            td_keys.iter().copied(),
+        ));
+    };
+    let td = &task_definitions[task_definition];
+    if td.network_mode != NetworkMode::Bridge {
+        return Err(cx.err(
+            &path.key("task_definition"),
+            "a Dockerrun.aws.json v2 environment runs its containers in bridge networking",
+        ));
+    }
+    if let Some(c) = td.containers.iter().find(|c| c.memory.is_none() && c.memory_reservation.is_none()) {
+        return Err(cx.err(
+            &path.key("task_definition"),
+            format!(
+                "container `{}` sets neither memory nor memory_reservation, which Dockerrun.aws.json v2 requires",
+                c.name
+            ),
+        ));
+    }
+    let mut service = ServiceDefinition {
+        name: env.to_string(),
+        task_definition,
+        desired_count: 0,
+        scheduling_strategy: SchedulingStrategy::Daemon,
+        placement_strategies: Vec::new(),
+        placement_constraints: vec![PlacementConstraint::MemberOf(only_here)],
+        deployment_configuration: DeploymentConfiguration::DAEMON_DEFAULT,
+        load_balancer: None,
+        health_check_grace_period: 0,
+        auto_scaling: None,
+        blue_green: None,
+        capacity_provider_strategy: Vec::new(),
+        fargate: false,
+    };
+    if let Some(lb) = &eb.load_balancer {
+        let lpath = path.key("load_balancer");
+        let attachment = load_balancer(cx, &lpath, lb, tg_keys, td)?;
+        if services.iter().any(|o| o.load_balancer.is_some_and(|l| l.target_group == attachment.target_group)) {
+            return Err(cx.err(&lpath.key("target_group"), "this target group already serves a service"));
+        }
+        service.load_balancer = Some(attachment);
+    }
+    Ok((group, service))
+}
+
+/// An Auto Scaling group from its table (or from an Elastic Beanstalk environment's, which has
+/// the same keys), with the instance types it uses added to `used_types`.
+#[allow(clippy::too_many_arguments)]
+fn auto_scaling_group(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    g: &RawAutoScalingGroup,
+    azs: &[String],
+    instance_types_all: &BTreeMap<String, InstanceType>,
+    used_types: &mut Vec<InstanceType>,
+    total_instances: &mut u32,
+    duration: SimTime,
+) -> Result<AutoScalingGroup, ScenarioError> {
+    let mut use_type = |name: &str, p: &KeyPath| -> Result<usize, ScenarioError> {
+        let Some(t) = instance_types_all.get(name) else {
+            return Err(cx.err_suggest(
+                p,
+                format!("unknown instance type `{name}`; add it under [instance_types.\"{name}\"]"),
+                name,
+                instance_types_all.keys().map(String::as_str),
+            ));
+        };
+        Ok(match used_types.iter().position(|u| u.name == t.name) {
+            Some(k) => k,
+            None => {
+                used_types.push(t.clone());
+                used_types.len() - 1
+            }
+        })
+    };
+    let mixed_instances_policy = match &g.mixed_instances_policy {
+        None => None,
+        Some(m) => {
+            let mpath = path.key("mixed_instances_policy");
+            if m.instance_types.is_empty() {
+                return Err(
+                    cx.err(&mpath.key("instance_types"), "a mixed instances policy lists at least one instance type")
+                );
+            }
+            let mut overrides = Vec::new();
+            for (k, o) in m.instance_types.iter().enumerate() {
+                let opath = mpath.key("instance_types").index(k);
+                let t = use_type(&o.instance_type, &opath.key("instance_type"))?;
+                let weight = o.weight.unwrap_or(1);
+                if !(1..=999).contains(&weight) {
+                    return Err(cx.err(&opath.key("weight"), "an instance weight is 1 to 999 capacity units"));
+                }
+                overrides.push((t, weight));
+            }
+            let pct = m.on_demand_percentage_above_base.unwrap_or(100);
+            if pct > 100 {
+                return Err(cx.err(&mpath.key("on_demand_percentage_above_base"), "a percentage from 0 to 100"));
+            }
+            Some(MixedInstancesPolicy {
+                overrides,
+                on_demand_base_capacity: m.on_demand_base_capacity.unwrap_or(0),
+                on_demand_percentage_above_base: pct,
+                spot_allocation_strategy: match m
+                    .spot_allocation_strategy
+                    .unwrap_or(RawSpotAllocation::PriceCapacityOptimized)
+                {
+                    RawSpotAllocation::LowestPrice => SpotAllocationStrategy::LowestPrice,
+                    RawSpotAllocation::CapacityOptimized => SpotAllocationStrategy::CapacityOptimized,
+                    RawSpotAllocation::PriceCapacityOptimized => SpotAllocationStrategy::PriceCapacityOptimized,
+                },
+            })
+        }
+    };
+    let type_index = match (&g.instance_type, &mixed_instances_policy) {
+        (Some(name), _) => use_type(name, &path.key("instance_type"))?,
+        (None, Some(m)) => m.overrides[0].0,
+        (None, None) => {
+            return Err(
+                cx.err(path, "a group needs an instance_type (its launch template's) or a mixed_instances_policy")
+            );
+        }
+    };
+    let zones = match &g.availability_zones {
+        None => (0..azs.len()).collect(),
+        Some(list) => {
+            let zpath = path.key("availability_zones");
+            if list.is_empty() {
+                return Err(cx.err(&zpath, "a group needs at least one Availability Zone"));
+            }
+            let mut out = Vec::new();
+            for (k, z) in list.iter().enumerate() {
+                match azs.iter().position(|a| a == z) {
+                    Some(zi) if !out.contains(&zi) => out.push(zi),
+                    Some(_) => return Err(cx.err(&zpath.index(k), format!("`{z}` is listed twice"))),
+                    None => {
+                        return Err(cx.err_suggest(
+                            &zpath.index(k),
+                            format!("`{z}` is not one of the cluster's availability_zones"),
+                            z,
+                            azs.iter().map(String::as_str),
+                        ));
+                    }
+                }
+            }
+            out
+        }
+    };
+    let min_size = g.min_size.unwrap_or(g.desired_capacity);
+    let max_size = g.max_size.unwrap_or(g.desired_capacity.max(min_size));
+    if min_size > max_size || !(min_size..=max_size).contains(&g.desired_capacity) {
+        return Err(cx.err(
+            &path.key("desired_capacity"),
+            format!(
+                "need min_size ≤ desired_capacity ≤ max_size, got {min_size} ≤ {} ≤ {max_size}",
+                g.desired_capacity
+            ),
+        ));
+    }
+    *total_instances = total_instances.saturating_add(max_size);
+    if *total_instances > MAX_INSTANCES {
+        return Err(cx.err(
+            &path.key("max_size"),
+            format!("the cluster could hold more than {MAX_INSTANCES} instances, the ECS quota per cluster"),
+        ));
+    }
+    let smallest = mixed_instances_policy
+        .as_ref()
+        .map_or(vec![type_index], |m| m.overrides.iter().map(|o| o.0).collect())
+        .into_iter()
+        .map(|t| used_types[t].registered_memory())
+        .min()
+        .unwrap_or(0);
+    let reserved_memory = g.reserved_memory.unwrap_or(0);
+    if reserved_memory >= smallest {
+        return Err(cx.err(
+            &path.key("reserved_memory"),
+            format!("{reserved_memory} MiB is all of the {smallest} MiB the group's smallest type registers"),
+        ));
+    }
+    let dynamic_host_port_range = match g.dynamic_host_port_range {
+        None => DEFAULT_DYNAMIC_HOST_PORT_RANGE,
+        Some([lo, hi]) if lo > 0 && lo <= hi => (lo, hi),
+        Some(_) => {
+            return Err(
+                cx.err(&path.key("dynamic_host_port_range"), "write the range as [low, high] with 0 < low ≤ high")
+            );
+        }
+    };
+    let termination_policies = match &g.termination_policies {
+        None => vec![TerminationPolicy::Default],
+        Some(list) => {
+            let mut out = Vec::new();
+            for (k, name) in list.iter().enumerate() {
+                out.push(TerminationPolicy::from_name(name).ok_or_else(|| {
+                    cx.err_suggest(
+                        &path.key("termination_policies").index(k),
+                        format!("`{name}` is not a termination policy"),
+                        name,
+                        TerminationPolicy::NAMES,
+                    )
+                })?);
+            }
+            out
+        }
+    };
+    let scaling = match &g.scaling {
+        None => None,
+        Some(sc) => {
+            let set = PolicySet {
+                target_tracking_raw: &sc.target_tracking,
+                step_raw: &sc.step_scaling,
+                scheduled_raw: &sc.scheduled,
+            };
+            Some(scaling_policies(
+                cx,
+                &path.key("scaling"),
+                set,
+                (min_size, max_size),
+                Owner::Group(&g.name),
+                duration,
+            )?)
+        }
+    };
+    Ok(AutoScalingGroup {
+        name: g.name.clone(),
+        instance_type: type_index,
+        desired_capacity: g.desired_capacity,
+        availability_zones: zones,
+        attributes: g.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        boot_time: opt_distribution(cx, &path.key("boot_time"), &g.boot_time, default_boot_time)?,
+        agent_registration_time: opt_distribution(
+            cx,
+            &path.key("agent_registration_time"),
+            &g.agent_registration_time,
+            default_agent_registration_time,
+        )?,
+        boot_at_start: g.boot_at_start,
+        reserved_memory,
+        dynamic_host_port_range,
+        min_size,
+        max_size,
+        mixed_instances_policy,
+        termination_policies,
+        new_instances_protected_from_scale_in: g.new_instances_protected_from_scale_in.unwrap_or(false),
+        default_instance_warmup: g.default_instance_warmup.map(|d| d.0),
+        capacity_rebalance: g.capacity_rebalance.unwrap_or(false),
+        spot_instance_draining: g.spot_instance_draining.unwrap_or(false),
+        metric_period: match g.instance_monitoring.unwrap_or(RawMonitoring::Basic) {
+            RawMonitoring::Basic => 5 * MINUTE,
+            RawMonitoring::Detailed => MINUTE,
+        },
+        scaling,
+        instance_role: Some(
+            g.instance_role.as_ref().map_or_else(
+                || Role { name: "ecsInstanceRole".into(), ecr_pull: true },
+                |r| role(r, "ecsInstanceRole"),
+            ),
+        ),
+        beanstalk_environment: None,
     })
 }
 
@@ -791,6 +1121,7 @@ fn task_definition(
                     size_mb: DEFAULT_IMAGE_SIZE_MB,
                     pull_time: None,
                     start_time: default_start_time(),
+                    registry: Registry::of(&c.image),
                 });
                 images.len() - 1
             }
@@ -836,9 +1167,21 @@ fn task_definition(
         memory: td.memory,
         containers,
         stop_timeout: td.stop_timeout.map_or(DEFAULT_STOP_TIMEOUT, |d| d.0),
+        execution_role: td.execution_role.as_ref().map(|r| role(r, "ecsTaskExecutionRole")),
+        task_role: td.task_role.as_ref().map(|r| role(r, &format!("{key}-task-role"))),
+        calls_aws_apis: td.calls_aws_apis.unwrap_or(false),
+        cpu_architecture: match td.runtime_platform.as_ref().and_then(|r| r.cpu_architecture) {
+            Some(RawCpuArchitecture::Arm64) => FargateArchitecture::Arm64,
+            _ => FargateArchitecture::X86_64,
+        },
     };
     let shutdown = opt_distribution(cx, &path.key("shutdown_time"), &td.shutdown_time, default_shutdown_time)?;
     Ok((def, shutdown))
+}
+
+/// A role from its table: the managed policies allow ECR pulls unless it says otherwise.
+fn role(r: &RawRole, default_name: &str) -> Role {
+    Role { name: r.name.clone().unwrap_or_else(|| default_name.to_string()), ecr_pull: r.ecr_pull.unwrap_or(true) }
 }
 
 fn service(
@@ -957,6 +1300,7 @@ fn service(
         auto_scaling: None,
         blue_green: None,
         capacity_provider_strategy: Vec::new(),
+        fargate: false,
     })
 }
 
@@ -1460,6 +1804,7 @@ fn workload(
         service_time,
         memory_per_request,
         timeout: w.timeout.map_or(DEFAULT_IDLE_TIMEOUT, |d| d.0),
+        start: w.start.map_or(0, |d| d.0),
     })
 }
 
@@ -2005,7 +2350,7 @@ fn capacity_providers(
                 groups.iter().map(|x| x.name.as_str()),
             ));
         };
-        if let Some(other) = out.iter().find(|o| o.auto_scaling_group == g) {
+        if let Some(other) = out.iter().find(|o| o.group() == Some(g)) {
             return Err(cx.err(
                 &gpath,
                 format!("group `{}` already backs capacity provider `{}`", cp.auto_scaling_group, other.name),
@@ -2056,7 +2401,7 @@ fn capacity_providers(
         }
         out.push(CapacityProvider {
             name: name.clone(),
-            auto_scaling_group: g,
+            kind: ProviderKind::AutoScalingGroup(g),
             managed_scaling,
             managed_termination_protection,
             managed_draining: cp.managed_draining.unwrap_or(true),
@@ -2072,6 +2417,7 @@ fn capacity_provider_strategy(
     path: &KeyPath,
     raw: &[RawStrategyItem],
     cp_keys: &[&str],
+    providers: &[CapacityProvider],
     def: &ServiceDefinition,
 ) -> Result<Vec<StrategyItem>, ScenarioError> {
     if def.scheduling_strategy == SchedulingStrategy::Daemon {
@@ -2097,6 +2443,13 @@ fn capacity_provider_strategy(
             );
         }
         out.push(StrategyItem { provider, base: item.base.unwrap_or(0), weight: item.weight.unwrap_or(0) });
+    }
+    let fargate = out.iter().filter(|s| providers[s.provider].is_fargate()).count();
+    if fargate > 0 && fargate < out.len() {
+        return Err(cx.err(
+            path,
+            "a strategy lists Auto Scaling group providers or Fargate providers, not both (ECS refuses the mix; ECS-DG:cluster-capacity-providers.md)",
+        ));
     }
     if out.iter().filter(|s| s.base > 0).count() > 1 {
         return Err(cx.err(path, "only one provider of a strategy may set a base"));

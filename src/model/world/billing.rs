@@ -31,7 +31,10 @@ impl World<'_> {
                     + f64::from(req.memory) / f64::from(inst.registered_memory.max(1)))
                     / 2.0;
                 weights[i * n + task.service] += w;
-                cluster_weights[task.service] += w;
+                if !inst.fargate {
+                    // An empty instance's cost goes to the services that run on instances.
+                    cluster_weights[task.service] += w;
+                }
             }
         }
         let mut to = vec![0.0; n];

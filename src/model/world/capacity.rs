@@ -69,7 +69,7 @@ impl World<'_> {
             .capacity_providers
             .iter()
             .map(|cp| {
-                let group = &self.scenario.auto_scaling_groups[cp.auto_scaling_group].name;
+                let group = &self.scenario.auto_scaling_groups[cp.group()?].name;
                 cp.managed_scaling.as_ref().map(|ms| ManagedScalingState::new(&cp.name, group, ms))
             })
             .collect();
@@ -78,7 +78,8 @@ impl World<'_> {
     /// What an instance of the group offers a waiting task, for ECS's estimate: the largest
     /// type's resources (the count), and the smallest's (the guard: a task that does not fit the
     /// smallest type is left out). Each fresh instance will also run the DAEMON services' tasks
-    /// [assume: the docs do not say; a daemon task takes its share of every instance].
+    /// [assume: the docs do not say; a daemon task takes its share of every instance, whatever
+    /// its own placement constraints].
     fn provider_shapes(&self, g: usize) -> (InstanceShape, InstanceShape) {
         let spec = &self.scenario.auto_scaling_groups[g];
         let types: Vec<usize> = match &spec.mixed_instances_policy {
@@ -86,8 +87,15 @@ impl World<'_> {
             None => vec![spec.instance_type],
         };
         let (mut d_cpu, mut d_mem, mut d_eni) = (0u32, 0u32, 0u32);
+        let dedicated = self.group_dedication.get(g).copied().flatten();
         for (s, svc) in self.services.iter().enumerate() {
-            if svc.scheduling_strategy == SchedulingStrategy::Daemon {
+            // An Elastic Beanstalk environment's task runs only on its own group, and nothing
+            // else runs there.
+            let here = match dedicated {
+                Some(d) => d == svc.group,
+                None => !self.group_dedication.contains(&Some(svc.group)),
+            };
+            if svc.scheduling_strategy == SchedulingStrategy::Daemon && here {
                 let r = &self.requirements[self.scenario.services[s].task_definition];
                 d_cpu += r.cpu;
                 d_mem += r.memory;
@@ -114,7 +122,9 @@ impl World<'_> {
     /// The provider's reservation for the minute that just ended, from the group's instances and
     /// the tasks waiting for it.
     fn capacity_provider_reservation(&self, p: usize, ms: &ManagedScaling) -> (f64, GroupUse) {
-        let g = self.scenario.capacity_providers[p].auto_scaling_group;
+        let Some(g) = self.scenario.capacity_providers[p].group() else {
+            return (100.0, GroupUse { in_group: 0, busy: 0, booting: 0 });
+        };
         let mut group = GroupUse { in_group: 0, busy: 0, booting: 0 };
         for (i, inst) in self.cluster.instances.iter().enumerate() {
             if inst.group != g || inst.status == InstanceStatus::Inactive || inst.terminating {
@@ -209,7 +219,7 @@ impl World<'_> {
     ) -> bool {
         let now = self.now();
         let cp = &self.scenario.capacity_providers[p];
-        let g = cp.auto_scaling_group;
+        let Some(g) = cp.group() else { return false };
         let warming = self.cluster.instances.iter().any(|inst| {
             inst.group == g
                 && inst.status != InstanceStatus::Inactive
@@ -251,7 +261,7 @@ impl World<'_> {
     /// group shrinks, at most by half a step (ECS-DG:cluster-auto-scaling.md).
     fn managed_scale_in(&mut self, p: usize, value: f64, group: GroupUse, ms: &ManagedScaling) -> bool {
         let cp = &self.scenario.capacity_providers[p];
-        let g = cp.auto_scaling_group;
+        let Some(g) = cp.group() else { return false };
         let wanted = scale_in_size(group.in_group, value, ms);
         if wanted >= self.groups[g].desired {
             return false;

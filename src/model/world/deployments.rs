@@ -36,6 +36,8 @@ impl World<'_> {
             target_group,
         });
         svc.task_definition = task_definition;
+        // A new deployment resets the service throttle (ECS-DG:service-throttle-logic.md).
+        svc.throttle.reset();
         svc.failed_at_epoch = None;
         svc.last_failure_event = None;
         svc.steady = false;

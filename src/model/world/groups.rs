@@ -63,7 +63,7 @@ impl World<'_> {
 
     /// The capacity provider a group backs, if any.
     pub(super) fn provider_of_group(&self, g: usize) -> Option<usize> {
-        self.scenario.capacity_providers.iter().position(|cp| cp.auto_scaling_group == g)
+        self.scenario.capacity_providers.iter().position(|cp| cp.group() == Some(g))
     }
 
     /// Whether an instance runs a task of a REPLICA service (managed termination protection
@@ -173,7 +173,7 @@ impl World<'_> {
     /// booting, scale-in waits, so that rebalancing launches before it terminates
     /// (ASG:auto-scaling-benefits.md).
     pub(super) fn reconcile_group(&mut self, g: usize) {
-        if self.groups[g].reconciling {
+        if g >= self.groups.len() || self.groups[g].reconciling {
             return;
         }
         self.groups[g].reconciling = true;

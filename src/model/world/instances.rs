@@ -41,6 +41,7 @@ impl World<'_> {
         };
         instance.weight = weight;
         instance.protected_from_scale_in = group.new_instances_protected_from_scale_in;
+        instance.dedicated_to = self.group_dedication.get(group_index).copied().flatten();
         let attributes = group.attributes.clone();
         let i = self.cluster.add_instance(instance, attributes);
         if lifecycle == Lifecycle::Spot {
@@ -147,6 +148,11 @@ impl World<'_> {
                 task.stop_reason = Some(StopReason::InstanceTerminated);
             }
             self.finish_stop(t);
+        }
+        if self.cluster.instances[i].fargate {
+            // A Fargate task's micro-VM went with its task (an Availability Zone outage).
+            self.request_schedule();
+            return;
         }
         self.cluster.instances[i].status = InstanceStatus::Inactive;
         self.cluster.instances[i].terminated_at = Some(self.now());

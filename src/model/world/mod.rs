@@ -10,6 +10,7 @@ mod autoscaling;
 mod billing;
 mod capacity;
 mod deployments;
+mod fargate;
 mod groups;
 mod instances;
 mod reporting;
@@ -119,6 +120,23 @@ enum Event {
     AzRecovered {
         zone: u32,
     },
+    /// Fargate reclaims a Spot task's capacity (the two-minute warning).
+    FargateSpotInterruption {
+        task: u32,
+    },
+    /// The warning is over: the Spot task is killed if it still runs.
+    FargateReclaim {
+        task: u32,
+    },
+    /// An image pull failed (CannotPullContainerError): the task stops before RUNNING.
+    PullFailed {
+        task: u32,
+        generation: u32,
+    },
+    /// A service's start throttle is over: it may launch tasks again.
+    Unthrottle {
+        service: u32,
+    },
 }
 
 /// The random streams of a run, one per concern.
@@ -222,6 +240,11 @@ struct World<'a> {
     /// The minute's CPU work (vCPU-ms) of each instance's tasks, for EC2 CPUUtilization.
     instance_busy_ms: Vec<f64>,
     groups: Vec<groups::GroupState>,
+    /// The instance type entry of Fargate's micro-VMs.
+    fargate_type: usize,
+    /// Per Auto Scaling group, the task group its instances are dedicated to (an Elastic
+    /// Beanstalk environment's).
+    group_dedication: Vec<Option<crate::model::cluster::TaskGroup>>,
     /// Managed scaling, per capacity provider that has it.
     managed: Vec<Option<capacity::ManagedScalingState>>,
     /// The groups are launching their first instances (registered at once): no reconciling yet.
@@ -286,10 +309,21 @@ impl<'a> World<'a> {
             instance_busy_ms: Vec::new(),
             groups: scenario.auto_scaling_groups.iter().map(groups::GroupState::new).collect(),
             managed: Vec::new(),
+            fargate_type: 0,
+            group_dedication: Vec::new(),
             filling_groups: false,
             zones_down: vec![false; scenario.availability_zones.len()],
             billed_until: 0,
         };
+        world.fargate_type = world.add_fargate_type();
+        world.group_dedication = scenario
+            .auto_scaling_groups
+            .iter()
+            .map(|g| {
+                let env = g.beanstalk_environment.as_ref()?;
+                scenario.services.iter().position(|s| &s.name == env).map(|s| world.services[s].group)
+            })
+            .collect();
         world.launch_initial_instances();
         world.start_workloads();
         world.start_scaling();
@@ -498,6 +532,14 @@ impl<'a> World<'a> {
             Event::SpotNotice { instance } => self.spot_notice(instance as usize),
             Event::Rebalance { instance } => self.rebalance_recommendation(instance as usize),
             Event::AzRecovered { zone } => self.az_recovered(zone as usize),
+            Event::FargateSpotInterruption { task } => self.fargate_spot_interruption(task as usize),
+            Event::FargateReclaim { task } => self.fargate_reclaim(task as usize),
+            Event::PullFailed { task, generation } => {
+                if self.tasks[task as usize].timer.is_current(generation) {
+                    self.pull_failed(task as usize);
+                }
+            }
+            Event::Unthrottle { .. } => self.request_schedule(),
             // A minute's row shows the state once everything at that instant has happened: while
             // other events share the instant, the sample goes back behind them.
             Event::Sample if self.queue.peek_time() == Some(self.now()) => {

@@ -27,12 +27,14 @@ impl World<'_> {
                 TaskStatus::Running | TaskStatus::Deactivating | TaskStatus::Stopping => stopping += 1,
                 TaskStatus::Stopped => {}
             }
-            hosts.push(task.instance);
+            if !self.cluster.instances[task.instance].fargate {
+                hosts.push(task.instance);
+            }
         }
         hosts.sort_unstable();
         hosts.dedup();
         let (mut cpu, mut mem, mut active) = (0u64, 0u64, 0);
-        for inst in &self.cluster.instances {
+        for inst in self.cluster.instances.iter().filter(|inst| !inst.fargate) {
             if inst.status.is_registered() {
                 cpu += u64::from(inst.registered_cpu);
                 mem += u64::from(inst.registered_memory);

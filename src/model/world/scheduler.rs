@@ -130,16 +130,16 @@ impl World<'_> {
         self.check_steady_state(s);
     }
 
-    /// Places `n` new tasks of a service, stopping at the first that fits nowhere.
     /// Places `n` new tasks of a service. With a capacity provider strategy each task is
-    /// assigned a provider by base and weight and placed on that provider's group only; tasks
-    /// that fit nowhere wait (in PROVISIONING, for the provider to add capacity). Without one, the
-    /// scheduler stops at the first task that fits nowhere.
+    /// assigned a provider by base and weight and placed on that provider's group only (or on
+    /// Fargate); tasks that fit nowhere wait (in PROVISIONING, for the provider to add capacity).
+    /// Without one, the scheduler stops at the first task that fits nowhere. While the service
+    /// throttle holds, nothing starts.
     pub(super) fn start_replicas(&mut self, s: usize, n: u32) {
         let providers = self.scenario.capacity_providers.len();
         self.services[s].unplaced = 0;
         self.services[s].waiting = vec![0; providers];
-        if n == 0 {
+        if n == 0 || self.services[s].throttle.holds(self.now()) {
             return;
         }
         let retry = self.services[s].failed_at_epoch != Some(self.capacity_epoch);
@@ -193,8 +193,12 @@ impl World<'_> {
             };
             counts[k] += 1;
             let p = strategy[k].provider;
-            if !full[k] {
-                let only = Some(self.scenario.capacity_providers[p].auto_scaling_group);
+            if self.scenario.capacity_providers[p].is_fargate() {
+                if self.launch_fargate_task(s, p) {
+                    continue;
+                }
+            } else if !full[k] {
+                let only = self.scenario.capacity_providers[p].group();
                 let result = placement::place(
                     &self.cluster,
                     &mut self.services[s].placement,
@@ -255,6 +259,9 @@ impl World<'_> {
         let mut unplaced = 0;
         let mut failure = None;
         for i in 0..self.cluster.instances.len() {
+            if !self.cluster.admits(i, group) {
+                continue;
+            }
             let status = self.cluster.instances[i].status;
             let live: Option<usize> = self.cluster.instances[i]
                 .tasks
@@ -279,6 +286,9 @@ impl World<'_> {
                         continue;
                     }
                     desired += 1;
+                    if self.services[s].throttle.holds(self.now()) {
+                        continue;
+                    }
                     match placement::check_instance(
                         &self.cluster,
                         &mut self.services[s].placement,

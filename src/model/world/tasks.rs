@@ -61,10 +61,13 @@ impl World<'_> {
         } else {
             format!(", host ports {}", ports.iter().map(u16::to_string).collect::<Vec<_>>().join(" "))
         };
+        let host = match provider {
+            Some(p) if self.cluster.instances[i].fargate => self.scenario.capacity_providers[p].name.clone(),
+            _ => self.cluster.instances[i].id.clone(),
+        };
         let detail = format!(
-            "{} placed on {} ({}){port_text}",
+            "{} placed on {host} ({}){port_text}",
             self.scenario.task_definitions[td].arn_name(),
-            self.cluster.instances[i].id,
             self.cluster.availability_zone_of(i)
         );
         self.record(EventKind::TaskPlaced, Some(s), Some(t), Some(i), detail);
@@ -72,7 +75,13 @@ impl World<'_> {
             self.capacity_epoch += 1;
         }
         if needs_eni {
-            let delay = self.scenario.eni_attach_time.sample_duration(&mut self.rng.launch);
+            // Fargate's PROVISIONING takes capacity and the ENI; on EC2 only the ENI.
+            let provisioning = if self.cluster.instances[i].fargate {
+                &self.scenario.fargate.provisioning_time
+            } else {
+                &self.scenario.eni_attach_time
+            };
+            let delay = provisioning.sample_duration(&mut self.rng.launch);
             let generation = self.tasks[t].timer.arm();
             self.queue.schedule_in(delay, Event::TaskProvisioned { task: t as u32, generation });
         } else {
@@ -84,8 +93,20 @@ impl World<'_> {
     /// parallel; the task is RUNNING when its slowest container is.
     pub(super) fn begin_pending(&mut self, t: usize) {
         self.tasks[t].status = TaskStatus::Pending;
+        let i = self.tasks[t].instance;
+        if self.cluster.instances[i].fargate {
+            // Fargate bills from the start of the image pull.
+            self.cluster.instances[i].launched_at = self.now();
+        }
+        if self.pull_denial(t).is_some() {
+            // The registry refuses the credentials: the agent gives up after the manifest request
+            // and one retry, about 1.4 s [assume: two 0.2 s round trips and a 1 s retry delay].
+            let generation = self.tasks[t].timer.arm();
+            self.queue.schedule_in(1_400, Event::PullFailed { task: t as u32, generation });
+            return;
+        }
         let td = &self.scenario.task_definitions[self.tasks[t].task_definition];
-        let inst = &self.cluster.instances[self.tasks[t].instance];
+        let inst = &self.cluster.instances[i];
         let mut ready = 0;
         for c in &td.containers {
             let image = &self.scenario.images[c.image];
@@ -96,6 +117,47 @@ impl World<'_> {
         }
         let generation = self.tasks[t].timer.arm();
         self.queue.schedule_in(ready, Event::TaskStarted { task: t as u32, generation });
+    }
+
+    /// Why the task's images cannot be pulled, if they cannot: a private ECR image needs the
+    /// execution role, or on EC2 without one the instance role, to allow the pull
+    /// (AWS-SEMANTICS.md §10).
+    fn pull_denial(&self, t: usize) -> Option<String> {
+        let td = &self.scenario.task_definitions[self.tasks[t].task_definition];
+        let inst = &self.cluster.instances[self.tasks[t].instance];
+        let instance_role =
+            if inst.fargate { None } else { self.scenario.auto_scaling_groups[inst.group].instance_role.as_ref() };
+        let who = crate::model::iam::pull_identity(td.execution_role.as_ref(), instance_role, inst.fargate);
+        td.containers.iter().find_map(|c| {
+            let image = &self.scenario.images[c.image];
+            crate::model::iam::pull_denied(&image.name, image.registry, who, inst.fargate)
+        })
+    }
+
+    /// CannotPullContainerError: the task goes from PENDING to STOPPED, and the service throttle
+    /// delays the next launch (ECS-DG:task_cannot_pull_image.md, ECS-DG:service-throttle-logic.md).
+    pub(super) fn pull_failed(&mut self, t: usize) {
+        let now = self.now();
+        let s = self.tasks[t].service;
+        let i = self.tasks[t].instance;
+        let why = self.pull_denial(t).unwrap_or_default();
+        self.record(EventKind::ImagePullFailed, Some(s), Some(t), Some(i), why);
+        self.tasks[t].desired_running = false;
+        self.tasks[t].stop_reason = Some(StopReason::CannotPullContainer);
+        self.deployment_task_failed(t);
+        self.finish_stop(t);
+        let until = self.services[s].throttle.failed(now);
+        let message = format!(
+            "service {} is unable to consistently start tasks successfully. For more information, see the Troubleshooting section.",
+            self.services[s].name
+        );
+        let fresh = self.services[s].last_throttle_event.is_none_or(|at| now >= at + EVENT_REPEAT_AFTER);
+        if fresh {
+            self.services[s].last_throttle_event = Some(now);
+            self.record(EventKind::ServiceThrottled, Some(s), None, None, message);
+        }
+        self.queue.schedule(until, Event::Unthrottle { service: s as u32 });
+        self.request_schedule();
     }
 
     pub(super) fn task_started(&mut self, t: usize) {
@@ -112,6 +174,7 @@ impl World<'_> {
             }
         }
         let s = self.tasks[t].service;
+        self.services[s].throttle.reset();
         self.record(
             EventKind::TaskRunning,
             Some(s),
@@ -193,6 +256,7 @@ impl World<'_> {
         if drained {
             self.record_drained(i);
         }
+        self.release_fargate_vm(i);
         self.capacity_grew();
     }
 }

@@ -131,7 +131,15 @@ impl World<'_> {
                 rng: self.streams.indexed_stream("arrivals", w as u64),
                 service,
             };
-            if let Some(t) = state.arrivals.next(&mut state.rng)
+            // Arrivals before the traffic starts are drawn and dropped, so that the process
+            // after it is the same one a run from 0 would see.
+            let mut first = state.arrivals.next(&mut state.rng);
+            while let Some(t) = first
+                && t < spec.start
+            {
+                first = state.arrivals.next(&mut state.rng);
+            }
+            if let Some(t) = first
                 && t <= self.scenario.duration
             {
                 self.queue.schedule(t, Event::Arrival { workload: w as u32 });
@@ -527,6 +535,9 @@ impl World<'_> {
     fn answer(&mut self, t: usize, done: &mut Vec<crate::engine::processor_sharing::Completed>) {
         let now = self.now();
         let s = self.tasks[t].service;
+        let td = &self.scenario.task_definitions[self.tasks[t].task_definition];
+        // Without a task role the app's AWS calls find no credentials: it answers 500.
+        let fails = crate::model::iam::missing_credentials(td.calls_aws_apis, td.task_role.as_ref());
         let tg = self.task_target_group(t);
         let k = tg.and_then(|g| self.target_groups[g].find(t));
         for c in done.drain(..) {
@@ -544,7 +555,7 @@ impl World<'_> {
             traffic.mem_in_use.add_rate(now, -spec.memory_per_request);
             traffic.in_flight.add_rate(now, -1.0);
             let response = now - r.arrived;
-            if response > spec.timeout {
+            if response > spec.timeout || fails {
                 traffic.minute_errors += 1;
                 continue;
             }
