@@ -352,7 +352,7 @@ fn render(scenario: &Scenario, g: &Group) -> Line {
         InstanceDraining => instances(scenario, g, "{n} container instance{s} set to DRAINING", Detail::From(" with ")),
         InstanceActivated => instances(scenario, g, "{n} container instance{s} set back to ACTIVE", Detail::None),
         InstanceDrained => {
-            instances(scenario, g, "{n} container instance{s} drained: every task on it has stopped", Detail::None)
+            instances(scenario, g, "{n} container instance{s} drained (every task stopped)", Detail::None)
         }
         InstanceTerminated => instances(scenario, g, "{n} instance{s} terminated (INACTIVE)", Detail::None),
         PlacementFailed => match first.detail.split_once(" - ") {
