@@ -203,3 +203,51 @@ fn explain_takes_overrides_and_refuses_bad_input() {
     let o = ecsim(&["explain", "nope.toml"], &tmp.0);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+#[test]
+fn check_runs_an_exercise_as_shipped_when_named_and_with_its_solution_when_found_deeper() {
+    let tmp = TempDir::new("exercises");
+    let dir = tmp.0.join("scenarios/exercises");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(scenarios().join("exercises/pending-tasks.toml"), dir.join("pending-tasks.toml")).unwrap();
+
+    // Found while walking a folder named on the command line: checked with its solution.
+    let o = ecsim(&["check", "scenarios"], &tmp.0);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("ok    scenarios/exercises/pending-tasks.toml (exercise with its solution applied"),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains("1 exercises checked with their solutions"), "{}", text(&o));
+
+    // The folder that holds it, or the file itself: checked as shipped, and says what is off.
+    for named in ["scenarios/exercises", "scenarios/exercises/", "scenarios/exercises/pending-tasks.toml"] {
+        let o = ecsim(&["check", named], &tmp.0);
+        assert_eq!(o.status.code(), Some(1), "{named}: {}", text(&o));
+        let out = text(&o);
+        assert!(out.contains("(exercise as shipped: 3 of 5 expectations still fail)"), "{named}: {out}");
+        assert!(
+            out.contains("- all 6 tasks run\n        summary running over all services is 3 (expected == 6)"),
+            "{out}"
+        );
+    }
+
+    // Named both ways, it is checked once, as shipped.
+    let o = ecsim(&["check", "scenarios", "scenarios/exercises/pending-tasks.toml"], &tmp.0);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(text(&o).matches("pending-tasks.toml").count(), 1, "{}", text(&o));
+}
+
+#[test]
+fn check_help_says_how_exercises_are_checked() {
+    let tmp = TempDir::new("check-help");
+    let o = ecsim(&["check", "--help"], &tmp.0);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        out.contains("checked as shipped when the file is named here or lies directly in a folder named here"),
+        "{out}"
+    );
+    assert!(out.contains("with its solution's --set overrides applied"), "{out}");
+}

@@ -44,7 +44,18 @@ enum Command {
         set: Vec<String>,
     },
     /// Run every scenario under the paths (files or folders) and test its [[expect]] tables.
+    ///
+    /// The scenarios run in parallel. Each prints one line; each expectation that fails prints
+    /// its why and the measured value against the expected one. Sweep files are skipped. The
+    /// exit code is 0 only if every expectation holds.
+    ///
+    /// Exercises (scenarios with a [solution] table) are checked as shipped when the file is
+    /// named here or lies directly in a folder named here: `ecsim check scenarios/exercises/`
+    /// fails and says what is still off until you have solved them. An exercise found deeper
+    /// in a folder named here (`ecsim check scenarios/`) is checked with its solution's --set
+    /// overrides applied, which proves that it can be solved.
     Check {
+        /// Scenario files, or folders searched recursively for `.toml` files.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
@@ -159,22 +170,30 @@ fn run(path: &Path, out: Option<&Path>, set: &[String], check_invariants: bool) 
     ExitCode::SUCCESS
 }
 
-/// Every `.toml` file under the paths, sorted, so the report reads the same on every machine.
-fn scenario_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
-    fn walk(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// A scenario file `check` found, and whether it was named: the file itself or its folder on
+/// the command line (rather than found deeper in a named folder).
+struct Found {
+    path: PathBuf,
+    named: bool,
+}
+
+/// Every `.toml` file under the paths, sorted within each folder so that the report reads the
+/// same on every machine; a file found twice is checked once, as named if it was named.
+fn scenario_files(paths: &[PathBuf]) -> std::io::Result<Vec<Found>> {
+    fn walk(p: &Path, depth: usize, out: &mut Vec<Found>) -> std::io::Result<()> {
         if p.is_dir() {
             let mut entries: Vec<PathBuf> =
                 std::fs::read_dir(p)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
             entries.sort();
             for e in entries {
-                walk(&e, out)?;
+                walk(&e, depth + 1, out)?;
             }
-        } else if p.extension().is_some_and(|x| x == "toml") {
-            out.push(p.to_path_buf());
+        } else if depth == 0 || p.extension().is_some_and(|x| x == "toml") {
+            out.push(Found { path: p.to_path_buf(), named: depth <= 1 });
         }
         Ok(())
     }
-    let mut out = Vec::new();
+    let mut out: Vec<Found> = Vec::new();
     for p in paths {
         if !p.exists() {
             return Err(std::io::Error::new(
@@ -182,19 +201,66 @@ fn scenario_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
                 format!("{}: no such file or folder", p.display()),
             ));
         }
-        walk(p, &mut out)?;
+        let mut found = Vec::new();
+        walk(p, 0, &mut found)?;
+        for f in found {
+            match out.iter_mut().find(|o| same_file(&o.path, &f.path)) {
+                Some(o) => o.named |= f.named,
+                None => out.push(f),
+            }
+        }
     }
     Ok(out)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+}
+
+/// How `check` ran a scenario.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Plain,
+    /// An exercise, as the learner has it.
+    AsShipped,
+    /// An exercise with its `[solution]` overrides applied.
+    Solved,
 }
 
 /// What `check` found for one scenario file.
 enum Checked {
     Ran {
+        mode: Mode,
         outcomes: Vec<crate::expect::Outcome>,
     },
-    Invalid(ScenarioError),
+    Invalid {
+        mode: Mode,
+        error: ScenarioError,
+    },
     /// A sweep file, which `check` does not run.
     Sweep,
+}
+
+/// Reads, runs and checks one file: an exercise found deeper than a named folder with its
+/// solution applied, anything else as it is.
+fn check_file(f: &Found) -> Checked {
+    if std::fs::read_to_string(&f.path).is_ok_and(|t| crate::sweep::is_sweep_text(&t)) {
+        return Checked::Sweep;
+    }
+    let shipped = match Scenario::from_path(&f.path, &[]) {
+        Ok(s) => s,
+        Err(error) => return Checked::Invalid { mode: Mode::Plain, error },
+    };
+    let (mode, scenario) = match (shipped.solution.is_empty(), f.named) {
+        (true, _) => (Mode::Plain, shipped),
+        (false, true) => (Mode::AsShipped, shipped),
+        (false, false) => match Scenario::from_path(&f.path, &shipped.solution) {
+            Ok(s) => (Mode::Solved, s),
+            Err(error) => return Checked::Invalid { mode: Mode::Solved, error },
+        },
+    };
+    let r = crate::simulate(&scenario);
+    Checked::Ran { mode, outcomes: scenario.expectations.iter().map(|e| e.evaluate(&r)).collect() }
 }
 
 fn check(paths: &[PathBuf]) -> ExitCode {
@@ -206,49 +272,55 @@ fn check(paths: &[PathBuf]) -> ExitCode {
         }
     };
     use rayon::prelude::*;
-    let results: Vec<(PathBuf, Checked)> = files
-        .par_iter()
-        .map(|f| {
-            let is_sweep = std::fs::read_to_string(f).is_ok_and(|t| crate::sweep::is_sweep_text(&t));
-            let checked = match if is_sweep { None } else { Some(Scenario::from_path(f, &[])) } {
-                None => Checked::Sweep,
-                Some(Ok(s)) => {
-                    let r = crate::simulate(&s);
-                    Checked::Ran { outcomes: s.expectations.iter().map(|e| e.evaluate(&r)).collect() }
-                }
-                Some(Err(e)) => Checked::Invalid(e),
-            };
-            (f.clone(), checked)
-        })
-        .collect();
-    let mut failed = 0;
-    let mut skipped = 0;
-    for (file, checked) in &results {
+    let results: Vec<Checked> = files.par_iter().map(check_file).collect();
+    let (mut failed, mut skipped, mut solved, mut shipped) = (0, 0, 0, 0);
+    for (file, checked) in files.iter().zip(&results) {
+        let file = file.path.display();
         match checked {
-            Checked::Ran { outcomes } => {
+            Checked::Ran { mode, outcomes } => {
                 let bad: Vec<_> = outcomes.iter().filter(|o| !o.holds).collect();
+                let n = outcomes.len();
+                let how = match mode {
+                    Mode::Plain => "",
+                    Mode::AsShipped => "exercise as shipped: ",
+                    Mode::Solved => "exercise with its solution applied: ",
+                };
+                solved += usize::from(*mode == Mode::Solved);
+                shipped += usize::from(*mode == Mode::AsShipped);
                 if bad.is_empty() {
-                    println!("ok    {} ({} expectations hold)", file.display(), outcomes.len());
+                    let done = if *mode == Mode::AsShipped { "exercise solved: " } else { how };
+                    println!("ok    {file} ({done}{n} expectations hold)");
                 } else {
                     failed += 1;
-                    println!("FAIL  {} ({} of {} expectations fail)", file.display(), bad.len(), outcomes.len());
+                    let fail = if *mode == Mode::AsShipped { "still fail" } else { "fail" };
+                    println!("FAIL  {file} ({how}{} of {n} expectations {fail})", bad.len());
                     for o in bad {
                         println!("      - {}\n        {}", o.why, o.report);
                     }
                 }
             }
-            Checked::Invalid(e) => {
+            Checked::Invalid { mode, error } => {
                 failed += 1;
-                println!("FAIL  {}\n      {}", file.display(), e.to_string().replace('\n', "\n      "));
+                let how = if *mode == Mode::Solved { " (exercise with its solution applied)" } else { "" };
+                println!("FAIL  {file}{how}\n      {}", error.to_string().replace('\n', "\n      "));
             }
             Checked::Sweep => {
                 skipped += 1;
-                println!("skip  {} (a sweep file: run it with `ecsim sweep`)", file.display());
+                println!("skip  {file} (a sweep file: run it with `ecsim sweep`)");
             }
         }
     }
     let ran = results.len() - skipped;
-    let skipped_note = if skipped > 0 { format!(", {skipped} sweep files skipped") } else { String::new() };
-    println!("{ran} scenarios, {} passed, {failed} failed{skipped_note}", ran - failed);
+    let mut notes = String::new();
+    if solved > 0 {
+        notes += &format!(", {solved} exercises checked with their solutions");
+    }
+    if shipped > 0 {
+        notes += &format!(", {shipped} exercises checked as shipped");
+    }
+    if skipped > 0 {
+        notes += &format!(", {skipped} sweep files skipped");
+    }
+    println!("{ran} scenarios, {} passed, {failed} failed{notes}", ran - failed);
     if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
