@@ -1,6 +1,7 @@
 //! The command line: parses arguments, calls the library, prints, and maps outcomes to exit
 //! codes (0 success, 1 internal error or failed check, 2 bad input). No simulation logic here.
 
+mod import;
 mod sweep;
 
 use std::path::{Path, PathBuf};
@@ -75,6 +76,9 @@ enum Command {
     Merge(sweep::MergeArgs),
     /// Write a self-contained HTML report of a run or sweep folder.
     Report(sweep::ReportArgs),
+    /// Write a scenario from AWS's JSON: task definitions, services, auto scaling, Dockerrun
+    /// files and CloudWatch metric exports.
+    Import(import::ImportArgs),
 }
 
 /// Exit code for bad input: the user can fix it.
@@ -123,7 +127,9 @@ fn dispatch(cli: Cli) -> ExitCode {
         Command::Check { paths } => check(&paths),
         Command::Explain { scenario, set } => match Scenario::from_path(&scenario, &set) {
             Ok(s) => {
-                print!("{}", crate::explain::explain(&s, &crate::simulate(&s)));
+                let text = crate::explain::explain(&s, &crate::simulate(&s));
+                // A reader that stops early (`| head`) is not an error.
+                let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
                 ExitCode::SUCCESS
             }
             Err(e) => bad_input(&e),
@@ -131,6 +137,7 @@ fn dispatch(cli: Cli) -> ExitCode {
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge(args),
         Command::Report(args) => sweep::report(args),
+        Command::Import(args) => import::import(args),
     }
 }
 

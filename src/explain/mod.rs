@@ -309,9 +309,11 @@ fn render(scenario: &Scenario, g: &Group) -> Line {
     let tg = || target_group(&first.detail).unwrap_or_default();
     let text = match g.key.kind {
         TaskPlaced => {
-            let on = counted(g.events.iter().map(|e| e.instance.clone()));
+            // Where each went: the instance, or FARGATE, as the detail names it.
+            let on = counted(g.events.iter().map(|e| placed_on(e)).filter(|x| !x.is_empty()));
+            let on = if on.is_empty() { String::new() } else { format!(", on {on}") };
             let td = if g.key.variant.is_empty() { String::new() } else { format!(" of {}", g.key.variant) };
-            format!("(service {svc}) has started {n} task{}{td}: {}, on {on}.", plural(n), tasks())
+            format!("(service {svc}) has started {n} task{}{td}: {}{on}.", plural(n), tasks())
         }
         TaskRunning => format!("(service {svc}) {n} task{} reached RUNNING: {}.", plural(n), tasks()),
         TaskStopping => {
@@ -365,14 +367,21 @@ fn render(scenario: &Scenario, g: &Group) -> Line {
             format!("Application Auto Scaling{whose}: {}", first.detail)
         }
         AlarmStateChanged => format!("CloudWatch: {}", first.detail),
-        SpotInterruption | RebalanceRecommendation => format!("{}: {}", first.instance, first.detail),
+        SpotInterruption | RebalanceRecommendation if !first.instance.is_empty() => {
+            format!("{}: {}", first.instance, first.detail)
+        }
+        SpotInterruption | RebalanceRecommendation => {
+            format!("(service {svc}) (task {}): {}", first.task, first.detail)
+        }
         // Steady states, deployments, traffic shifts, groups, capacity providers and anything
         // newer: the detail is already the message; name the service if it does not.
         _ if svc.is_empty() || first.detail.contains(&format!("service {svc}")) => first.detail.clone(),
         _ => format!("(service {svc}) {}", first.detail),
     };
     let key = if g.key.churn {
-        Some(format!("churn|{}|{}", g.key.kind.as_str(), g.key.variant))
+        // A kind whose events each have a line repeats when its message does.
+        let what = if g.key.variant.starts_with('#') { digits_out(&first.detail) } else { g.key.variant.clone() };
+        Some(format!("churn|{}|{what}", g.key.kind.as_str()))
     } else {
         match g.key.kind {
             PlacementFailed => Some(format!("placement|{}", first.detail.split(" - ").next().unwrap_or(""))),
@@ -611,7 +620,9 @@ struct QuietRun {
     from: SimTime,
     to: SimTime,
     hidden: u64,
-    key: Vec<u64>,
+    /// What the first minute looked like (see [`QuietMinutes::keys`]).
+    loose: Vec<u64>,
+    strict: Vec<u64>,
 }
 
 impl<'a> QuietMinutes<'a> {
@@ -642,22 +653,26 @@ impl<'a> QuietMinutes<'a> {
         self.rows.get(&(t - MINUTE)).or_else(|| self.rows.get(&t))
     }
 
-    /// What must stay the same for quiet minutes to share a line: the task, target and
-    /// instance counts and whether requests failed; while repeats are hidden (tasks fail and
-    /// are replaced), only the desired count, the healthy targets and the instances, so that the
-    /// churn reads as one line with ranges.
-    fn key(&self, t: SimTime, hidden: u64) -> Vec<u64> {
-        let mut key = vec![u64::from(hidden > 0)];
+    /// What must stay the same for quiet minutes to share a line: the desired count, the
+    /// healthy targets, the instances and whether requests failed (`loose`), and also the
+    /// running and pending tasks (`strict`), unless repeats were hidden: while tasks fail and
+    /// are replaced, those two move all the time, and the churn reads best as one line with
+    /// ranges.
+    fn keys(&self, t: SimTime) -> (Vec<u64>, Vec<u64>) {
+        let (mut loose, mut strict) = (Vec::new(), Vec::new());
         for r in self.counts(t).into_iter().flatten() {
-            key.extend([r.service as u64, u64::from(r.desired), u64::from(r.healthy_targets), u64::from(r.instances)]);
-            if hidden == 0 {
-                key.extend([u64::from(r.running), u64::from(r.pending)]);
-            }
+            loose.extend([
+                r.service as u64,
+                u64::from(r.desired),
+                u64::from(r.healthy_targets),
+                u64::from(r.instances),
+            ]);
+            strict.extend([u64::from(r.running), u64::from(r.pending)]);
         }
         for r in self.rows.get(&t).into_iter().flatten() {
-            key.push(u64::from(r.errors_5xx > 0));
+            loose.push(u64::from(r.errors_5xx > 0));
         }
-        key
+        (loose, strict)
     }
 
     fn write(&self, run: &QuietRun, clock: &Clock, out: &mut String) {
@@ -726,12 +741,14 @@ fn range(values: impl Iterator<Item = u64>) -> String {
 
 impl QuietRun {
     fn new(q: &QuietMinutes, t: SimTime, hidden: u64) -> QuietRun {
-        QuietRun { from: t, to: t, hidden, key: q.key(t, hidden) }
+        let (loose, strict) = q.keys(t);
+        QuietRun { from: t, to: t, hidden, loose, strict }
     }
 
     /// Whether the quiet minute ending at `t` directly follows the run and looks alike.
     fn follows(&self, q: &QuietMinutes, t: SimTime, hidden: u64) -> bool {
-        t == self.to + MINUTE && q.key(t, hidden) == self.key
+        let (loose, strict) = q.keys(t);
+        t == self.to + MINUTE && loose == self.loose && (strict == self.strict || self.hidden > 0 || hidden > 0)
     }
 
     fn extend(&mut self, t: SimTime, hidden: u64) {
@@ -870,6 +887,15 @@ fn counted(it: impl Iterator<Item = String>) -> String {
         }
     }
     items(order.into_iter().map(|(x, n)| if n > 1 { format!("{x} ×{n}") } else { x }), ", ")
+}
+
+/// Where a task was placed: "web:1 placed on web-4 (us-east-1b), …" → "web-4"; "FARGATE" for
+/// a Fargate task.
+fn placed_on(e: &EventRecord) -> String {
+    match e.detail.split(" placed on ").nth(1) {
+        Some(rest) => rest.split([' ', ',']).next().unwrap_or("").to_string(),
+        None => e.instance.clone(),
+    }
 }
 
 /// The target group a load balancer event names: "… in target-group web (port 32768)".
