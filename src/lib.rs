@@ -19,6 +19,7 @@ pub mod cli;
 pub mod engine;
 pub mod expect;
 pub mod explain;
+pub mod import;
 pub mod model;
 pub mod output;
 pub mod record;

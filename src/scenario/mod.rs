@@ -3,6 +3,10 @@
 //! Two stages (STYLE.md §3): serde reads the file into the raw types of [`raw`], refusing unknown
 //! keys and wrong types; [`validate`] resolves names and defaults and cross-checks the values.
 //! Every error names the file, line, column and key, with a suggestion where one fits.
+//!
+//! A task definition, service or scalable target may be read `from` AWS's own JSON
+//! ([`crate::import`]); what it holds then takes the place of the TOML keys, and an error in it
+//! names the JSON file and path.
 
 pub mod duration;
 pub mod error;
@@ -72,7 +76,27 @@ impl Scenario {
 
     /// Checks a scenario given as text; `name` is what messages call the file.
     pub fn from_str_named(name: &str, text: String, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+        Scenario::from_str_with(name, text, overrides, false).map(|(s, _)| s)
+    }
+
+    /// Reads and checks a scenario file, and says what the AWS JSON files it reads (`from`
+    /// keys) hold that the simulation does not model: one line per file, to print as warnings.
+    /// With `strict`, such fields are an error instead.
+    pub fn load(path: &Path, overrides: &[String], strict: bool) -> Result<(Scenario, Vec<String>), ScenarioError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { path: path.to_path_buf(), source })?;
+        Scenario::from_str_with(&path.display().to_string(), text, overrides, strict)
+    }
+
+    /// [`Scenario::load`] for a scenario given as text; `name` is what messages call the file,
+    /// and JSON files are found relative to it.
+    pub fn from_str_with(
+        name: &str,
+        text: String,
+        overrides: &[String],
+        strict: bool,
+    ) -> Result<(Scenario, Vec<String>), ScenarioError> {
         let source = source::Source::new(name.to_string(), text, overrides)?;
-        validate::scenario(&source)
+        validate::scenario(&source, strict)
     }
 }

@@ -4,7 +4,7 @@
 
 use indexmap::IndexMap;
 use serde::de::{self, MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::duration::parse_duration;
 use crate::engine::SimTime;
@@ -375,7 +375,7 @@ pub struct RawBeanstalkTrigger {
     pub lower_breach_scale_increment: Option<i64>,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum RawNetworkMode {
     Bridge,
@@ -386,6 +386,12 @@ pub enum RawNetworkMode {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTaskDefinition {
+    /// A JSON file to read the task definition from, relative to the scenario: the input of
+    /// `aws ecs register-task-definition`, the output of `aws ecs describe-task-definition`, or
+    /// an Elastic Beanstalk `Dockerrun.aws.json` (version 2). Next to it only the ecsim
+    /// extensions are allowed: `app`, `shutdown_time`, `calls_aws_apis`, and `ecr_pull` of the
+    /// roles the file names.
+    pub from: Option<String>,
     pub family: Option<String>,
     pub revision: Option<u32>,
     pub network_mode: Option<RawNetworkMode>,
@@ -401,6 +407,16 @@ pub struct RawTaskDefinition {
     /// The application calls AWS APIs and needs a task role's credentials.
     pub calls_aws_apis: Option<bool>,
     pub runtime_platform: Option<RawRuntimePlatform>,
+    pub requires_compatibilities: Option<Vec<RawCompatibility>>,
+}
+
+/// A launch type a task definition is validated against (`requiresCompatibilities`).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+pub enum RawCompatibility {
+    #[serde(rename = "EC2")]
+    Ec2,
+    #[serde(rename = "FARGATE")]
+    Fargate,
 }
 
 #[derive(Debug, Deserialize)]
@@ -409,7 +425,7 @@ pub struct RawRuntimePlatform {
     pub cpu_architecture: Option<RawCpuArchitecture>,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 pub enum RawCpuArchitecture {
     #[serde(rename = "X86_64")]
     X86_64,
@@ -452,14 +468,14 @@ pub struct RawPortMapping {
     pub protocol: Option<RawProtocol>,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RawProtocol {
     Tcp,
     Udp,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 pub enum RawSchedulingStrategy {
     #[serde(rename = "REPLICA")]
     Replica,
@@ -470,7 +486,12 @@ pub enum RawSchedulingStrategy {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawService {
-    pub task_definition: String,
+    /// A JSON file to read the service from, relative to the scenario: the output of
+    /// `aws ecs describe-services`. Next to it only `task_definition` (which task definition of
+    /// the scenario the service runs, when its family does not say), `blue_green` and
+    /// `auto_scaling` are allowed.
+    pub from: Option<String>,
+    pub task_definition: Option<String>,
     pub desired_count: Option<u32>,
     pub scheduling_strategy: Option<RawSchedulingStrategy>,
     pub placement_strategy: Option<Vec<RawPlacementStrategy>>,
@@ -488,7 +509,7 @@ pub struct RawService {
     pub instance_role: Option<toml::Value>,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 pub enum RawLaunchType {
     #[serde(rename = "EC2")]
     Ec2,
@@ -496,7 +517,7 @@ pub enum RawLaunchType {
     Fargate,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 pub enum RawDeploymentController {
     #[serde(rename = "ECS")]
     Ecs,
@@ -547,8 +568,13 @@ pub struct RawCloudWatch {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAutoScaling {
-    pub min_capacity: u32,
-    pub max_capacity: u32,
+    /// JSON files to read the scalable target and its policies from, relative to the scenario:
+    /// the outputs of `aws application-autoscaling describe-scalable-targets` and
+    /// `describe-scaling-policies`, and of `aws cloudwatch describe-alarms` for the alarms of
+    /// step scaling policies. With it, no other key is allowed.
+    pub from: Option<Vec<String>>,
+    pub min_capacity: Option<u32>,
+    pub max_capacity: Option<u32>,
     #[serde(default)]
     pub target_tracking: Vec<RawTargetTracking>,
     #[serde(default)]
@@ -578,7 +604,7 @@ pub struct RawCustomMetric {
     pub statistic: Option<RawStatistic>,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 pub enum RawStatistic {
     Average,
     Sum,
@@ -587,7 +613,7 @@ pub enum RawStatistic {
     SampleCount,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 pub enum RawComparison {
     GreaterThanOrEqualToThreshold,
     GreaterThanThreshold,
@@ -595,7 +621,7 @@ pub enum RawComparison {
     LessThanOrEqualToThreshold,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub enum RawMissingData {
     Missing,
@@ -604,7 +630,7 @@ pub enum RawMissingData {
     Ignore,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 pub enum RawAdjustmentType {
     ChangeInCapacity,
     PercentChangeInCapacity,
@@ -720,6 +746,17 @@ pub enum RawPattern {
     Spike,
     Piecewise,
     Trace,
+    Cloudwatch,
+}
+
+/// What a gap in a CloudWatch export means: no requests, the last value again, or the straight
+/// line between the datapoints on either side.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawMissingDatapoints {
+    Zero,
+    HoldLast,
+    Interpolate,
 }
 
 /// An arrival process: `process` (Poisson by default) at a rate given by `pattern` and the keys
@@ -745,6 +782,10 @@ pub struct RawArrivals {
     pub scale: Option<f64>,
     #[serde(rename = "loop")]
     pub looped: Option<bool>,
+    pub shift: Option<String>,
+    pub missing_datapoints: Option<RawMissingDatapoints>,
+    pub metric_period: Option<RawDuration>,
+    pub series: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -762,7 +803,7 @@ pub struct RawSlo {
     pub latency_threshold: RawDuration,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum RawStrategyType {
     Binpack,
@@ -778,7 +819,7 @@ pub struct RawPlacementStrategy {
     pub field: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 pub enum RawConstraintType {
     #[serde(rename = "distinctInstance")]
     DistinctInstance,

@@ -7,12 +7,13 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::DeTable;
 
-use super::error::{ScenarioError, suggest};
+use super::error::{Diagnostic, Location, ScenarioError, suggest};
 use super::raw::*;
 use super::source::{KeyPath, Source, span_of};
 use super::{FORMAT_VERSION, Scenario};
 use crate::engine::{Distribution, HOUR, MINUTE, SECOND, SimTime};
 use crate::expect::{Agg, Check, Expectation, Op, Window};
+use crate::import::{ImportError, Origin};
 use crate::model::action::{Action, ScheduledAction};
 use crate::model::alb::{Algorithm, DEFAULT_DEREGISTRATION_DELAY, DEFAULT_IDLE_TIMEOUT, HealthCheck, TargetGroupSpec};
 use crate::model::asg::{
@@ -62,11 +63,18 @@ pub const MAX_CONSTRAINTS: usize = 10;
 struct Cx<'a> {
     source: &'a Source,
     root: &'a DeTable<'a>,
+    /// What was read from AWS JSON files (`from` keys), so that an error in an imported value
+    /// points into its file.
+    imports: &'a Imports,
 }
 
 impl Cx<'_> {
     fn err(&self, path: &KeyPath, message: impl Into<String>) -> ScenarioError {
-        self.source.error_at(self.root, path, message, None)
+        let message = message.into();
+        match self.imports.error_at(path, &message, None) {
+            Some(e) => e,
+            None => self.source.error_at(self.root, path, message, None),
+        }
     }
 
     fn err_suggest<'c>(
@@ -76,16 +84,73 @@ impl Cx<'_> {
         wrong: &str,
         candidates: impl IntoIterator<Item = &'c str> + Clone,
     ) -> ScenarioError {
-        self.source.error_at(self.root, path, message, suggest(wrong, candidates))
+        let message = message.into();
+        let suggestion = suggest(wrong, candidates);
+        match self.imports.error_at(path, &message, suggestion.clone()) {
+            Some(e) => e,
+            None => self.source.error_at(self.root, path, message, suggestion),
+        }
     }
 }
 
-pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
+/// The AWS JSON files a scenario reads (`from` keys): where each imported value came from, the
+/// files' text (to locate a JSON path), and what they hold that is not simulated.
+#[derive(Default)]
+struct Imports {
+    /// Absolute scenario key path of an imported value, and where it came from.
+    origins: Vec<(KeyPath, Origin)>,
+    texts: BTreeMap<String, String>,
+    warnings: Vec<String>,
+}
+
+impl Imports {
+    /// An error at a key that was read from JSON, pointed at the JSON file and path.
+    fn error_at(&self, path: &KeyPath, message: &str, suggestion: Option<String>) -> Option<ScenarioError> {
+        let (_, origin) =
+            self.origins.iter().filter(|(k, _)| path.0.starts_with(&k.0)).max_by_key(|(k, _)| k.0.len())?;
+        let text = self.texts.get(&origin.file).map_or("", String::as_str);
+        Some(json_diagnostic(&origin.file, text, &origin.path, message.to_string(), suggestion))
+    }
+}
+
+/// A diagnostic in a JSON file: at the value of a JSON path, with its line under it.
+fn json_diagnostic(file: &str, text: &str, path: &str, message: String, suggestion: Option<String>) -> ScenarioError {
+    let found = crate::import::json::locate_nearest(text, path);
+    let location = found.map_or(Location::Unknown, |(line, column)| Location::File { line, column });
+    let snippet = found.and_then(|(line, column)| {
+        let src = text.lines().nth(line - 1)?;
+        let gutter = " ".repeat(line.to_string().len());
+        Some(format!("{gutter} |\n{line} | {src}\n{gutter} | {}^", " ".repeat(column - 1)))
+    });
+    ScenarioError::Invalid(Box::new(Diagnostic {
+        file: file.to_string(),
+        location,
+        key: path.to_string(),
+        message,
+        suggestion,
+        snippet,
+    }))
+}
+
+/// An error reading a JSON file, located in its text.
+fn import_error(e: ImportError, text: &str) -> ScenarioError {
+    let mut d = json_diagnostic(&e.file, text, &e.path, e.message, None);
+    if let (Some((line, column)), ScenarioError::Invalid(diag)) = (e.line, &mut d) {
+        diag.location = Location::File { line, column };
+        diag.snippet = None;
+    }
+    d
+}
+
+pub(super) fn scenario(source: &Source, strict: bool) -> Result<(Scenario, Vec<String>), ScenarioError> {
     let root = source.parse()?;
     let len = source.text().len();
-    let raw = RawScenario::deserialize(toml::de::Deserializer::from(Spanned::new(0..len, root.clone())))
+    let mut raw = RawScenario::deserialize(toml::de::Deserializer::from(Spanned::new(0..len, root.clone())))
         .map_err(|e| source.deserialize_error(&root, &e))?;
-    let cx = Cx { source, root: &root };
+    let base_dir = std::path::Path::new(&source.name).parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    let no_imports = Imports::default();
+    let imports = read_imports(&Cx { source, root: &root, imports: &no_imports }, &mut raw, &base_dir, strict)?;
+    let cx = Cx { source, root: &root, imports: &imports };
     let top = KeyPath::root();
 
     if let Some(v) = raw.version
@@ -225,6 +290,19 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
             )?;
         }
         launch_type(&cx, &path, svc, &mut def, &capacity_providers)?;
+        let td_key = td_keys[def.task_definition];
+        if let Some(compat) = &raw.task_definitions[td_key].requires_compatibilities {
+            let needed = if def.fargate { RawCompatibility::Fargate } else { RawCompatibility::Ec2 };
+            if !compat.contains(&needed) {
+                return Err(cx.err(
+                    &top.key("task_definitions").key(td_key).key("requires_compatibilities"),
+                    format!(
+                        "service `{name}` runs on {}, which this task definition's requires_compatibilities leaves out",
+                        if def.fargate { "FARGATE" } else { "EC2" }
+                    ),
+                ));
+            }
+        }
         if def.fargate {
             let td_key = td_keys[def.task_definition];
             fargate_service(
@@ -258,7 +336,6 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
         services.push(service);
     }
     let fargate = fargate_settings(&cx, &top.key("fargate"), raw.fargate.as_ref())?;
-    let base_dir = std::path::Path::new(&source.name).parent().map(std::path::Path::to_path_buf).unwrap_or_default();
     let mut workloads = Vec::new();
     for (name, w) in &raw.workloads {
         let path = top.key("workloads").key(name);
@@ -341,7 +418,8 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
         }
     }
 
-    Ok(Scenario {
+    let warnings = imports.warnings.clone();
+    let scenario = Scenario {
         name,
         description: raw.description.unwrap_or_default(),
         seed: raw.seed.unwrap_or(1),
@@ -365,7 +443,8 @@ pub(super) fn scenario(source: &Source) -> Result<Scenario, ScenarioError> {
         expectations,
         solution,
         fargate,
-    })
+    };
+    Ok((scenario, warnings))
 }
 
 /// `launch_type`: EC2 (the default) or FARGATE, which runs every task on the FARGATE provider;
@@ -1157,6 +1236,21 @@ fn task_definition(
             format!("the containers reserve {container_memory} MiB, more than the task's {mem}"),
         ));
     }
+    if td.requires_compatibilities.as_ref().is_some_and(|c| c.contains(&RawCompatibility::Fargate)) {
+        let cpath = path.key("requires_compatibilities");
+        if network_mode != NetworkMode::Awsvpc {
+            return Err(cx.err(
+                &path.key("network_mode"),
+                "a task definition that requires FARGATE compatibility uses network_mode = \"awsvpc\"",
+            ));
+        }
+        let (Some(cpu), Some(memory)) = (td.cpu, td.memory) else {
+            return Err(
+                cx.err(&cpath, "a task definition that requires FARGATE compatibility sets task-level cpu and memory")
+            );
+        };
+        crate::model::fargate::check_size(cpu, memory).map_err(|m| cx.err(&path.key("memory"), m))?;
+    }
     let app = app_profile(cx, &path.key("app"), td.app.as_ref(), td.memory.unwrap_or(container_memory))?;
     let def = TaskDefinition {
         app,
@@ -1191,11 +1285,16 @@ fn service(
     svc: &RawService,
     td_keys: &[&str],
 ) -> Result<ServiceDefinition, ScenarioError> {
-    let Some(task_definition) = td_keys.iter().position(|k| *k == svc.task_definition) else {
+    let Some(td_name) = svc.task_definition.as_deref() else {
+        return Err(
+            cx.err(path, format!("service `{name}` needs a task_definition (or `from`, a describe-services output)"))
+        );
+    };
+    let Some(task_definition) = td_keys.iter().position(|k| *k == td_name) else {
         return Err(cx.err_suggest(
             &path.key("task_definition"),
-            format!("no task definition is called `{}`", svc.task_definition),
-            &svc.task_definition,
+            format!("no task definition is called `{td_name}`"),
+            td_name,
             td_keys.iter().copied(),
         ));
     };
@@ -1839,6 +1938,9 @@ fn arrivals(
         RawPattern::Spike => &["base", "at", "height", "length"],
         RawPattern::Piecewise => &["points"],
         RawPattern::Trace => &["file", "scale", "loop", "period"],
+        RawPattern::Cloudwatch => {
+            &["file", "scale", "loop", "period", "shift", "missing_datapoints", "metric_period", "series"]
+        }
     };
     let given = [
         ("rate", a.rate.is_some()),
@@ -1856,6 +1958,10 @@ fn arrivals(
         ("file", a.file.is_some()),
         ("scale", a.scale.is_some()),
         ("loop", a.looped.is_some()),
+        ("shift", a.shift.is_some()),
+        ("missing_datapoints", a.missing_datapoints.is_some()),
+        ("metric_period", a.metric_period.is_some()),
+        ("series", a.series.is_some()),
     ];
     if let Some((key, _)) = given.iter().find(|(k, present)| *present && !allowed.contains(k)) {
         return Err(cx.err(
@@ -1917,6 +2023,7 @@ fn arrivals(
             };
             return process.validate().map(|_| process).map_err(|m| cx.err(path, m));
         }
+        RawPattern::Cloudwatch => return cloudwatch_arrivals(cx, path, a, base_dir),
     };
     let process = match (a.process.unwrap_or(RawProcess::Poisson), rate_pattern) {
         (RawProcess::Constant, RatePattern::Constant { rate }) => ArrivalProcess::Constant { rate },
@@ -1927,6 +2034,66 @@ fn arrivals(
         }
         (RawProcess::Poisson, p) => ArrivalProcess::Poisson(p),
     };
+    process.validate().map(|_| process).map_err(|m| cx.err(path, m))
+}
+
+/// Arrivals at the rate a CloudWatch `RequestCount` export recorded (get-metric-data or
+/// get-metric-statistics JSON): see [`crate::import::metrics`].
+fn cloudwatch_arrivals(
+    cx: &Cx<'_>,
+    path: &KeyPath,
+    a: &RawArrivals,
+    base_dir: &std::path::Path,
+) -> Result<ArrivalProcess, ScenarioError> {
+    use crate::import::metrics::{self, Missing};
+    let Some(file) = &a.file else {
+        return Err(cx.err(
+            path,
+            "the cloudwatch pattern needs `file`, the JSON of `aws cloudwatch get-metric-data` or `get-metric-statistics`, relative to the scenario",
+        ));
+    };
+    if a.process == Some(RawProcess::Constant) {
+        return Err(
+            cx.err(&path.key("process"), "evenly spaced arrivals need a constant rate; use process = \"poisson\"")
+        );
+    }
+    let full = base_dir.join(file);
+    let name = full.display().to_string();
+    let text = std::fs::read_to_string(&full)
+        .map_err(|e| cx.err(&path.key("file"), format!("cannot read the metric export {name}: {e}")))?;
+    let series = metrics::read(&name, &text, a.series.as_deref()).map_err(|e| import_error(e, &text))?.value;
+    let period = metrics::period(&series, a.metric_period.map(|d| d.0)).map_err(|m| {
+        let key = if a.metric_period.is_some() { "metric_period" } else { "file" };
+        cx.err(&path.key(key), format!("{name}: {m}; give the export's period with metric_period"))
+    })?;
+    let shift = match &a.shift {
+        None => 0,
+        Some(text) => {
+            let t = text.trim();
+            let (sign, rest) = match t.strip_prefix('-') {
+                Some(r) => (-1, r),
+                None => (1, t.strip_prefix('+').unwrap_or(t)),
+            };
+            let ms = super::duration::parse_duration(rest).map_err(|m| cx.err(&path.key("shift"), m))?;
+            sign * ms as i64
+        }
+    };
+    let missing = match a.missing_datapoints.unwrap_or(RawMissingDatapoints::Zero) {
+        RawMissingDatapoints::Zero => Missing::Zero,
+        RawMissingDatapoints::HoldLast => Missing::HoldLast,
+        RawMissingDatapoints::Interpolate => Missing::Interpolate,
+    };
+    let points = metrics::rates(&series, period, missing, shift);
+    let Some(&(last, _)) = points.last() else {
+        return Err(cx.err(&path.key("shift"), "the shift moves the whole export before the start of the run"));
+    };
+    let length = last + period as SimTime;
+    let period = match (a.looped.unwrap_or(false), a.period) {
+        (false, None) => None,
+        (_, Some(p)) => Some(p.0),
+        (true, None) => Some(length),
+    };
+    let process = ArrivalProcess::Poisson(RatePattern::Trace { points, scale: a.scale.unwrap_or(1.0), period });
     process.validate().map(|_| process).map_err(|m| cx.err(path, m))
 }
 
@@ -2028,21 +2195,25 @@ fn auto_scaling(
     if def.scheduling_strategy == SchedulingStrategy::Daemon {
         return Err(cx.err(path, "a DAEMON service runs one task per instance and cannot be auto scaled"));
     }
-    if a.min_capacity > a.max_capacity {
+    let (Some(min_capacity), Some(max_capacity)) = (a.min_capacity, a.max_capacity) else {
+        let key = if a.min_capacity.is_none() { "min_capacity" } else { "max_capacity" };
+        return Err(cx.err(path, format!("the scalable target needs `{key}` (or `from`, the describe-scalable-targets and describe-scaling-policies outputs)")));
+    };
+    if min_capacity > max_capacity {
         return Err(cx.err(&path.key("min_capacity"), "min_capacity must not exceed max_capacity"));
     }
-    if !(a.min_capacity..=a.max_capacity).contains(&def.desired_count) {
+    if !(min_capacity..=max_capacity).contains(&def.desired_count) {
         return Err(cx.err(
             &path.key("max_capacity"),
             format!(
                 "the service's desired_count {} lies outside [{}, {}]",
-                def.desired_count, a.min_capacity, a.max_capacity
+                def.desired_count, min_capacity, max_capacity
             ),
         ));
     }
     let policy_set =
         PolicySet { target_tracking_raw: &a.target_tracking, step_raw: &a.step_scaling, scheduled_raw: &a.scheduled };
-    scaling_policies(cx, path, policy_set, (a.min_capacity, a.max_capacity), Owner::Service(def), duration)
+    scaling_policies(cx, path, policy_set, (min_capacity, max_capacity), Owner::Service(def), duration)
 }
 
 /// The raw policies of a scalable target.
@@ -2458,4 +2629,247 @@ fn capacity_provider_strategy(
         return Err(cx.err(path, "every weight is 0 (the API's default): give at least one provider a weight, or the service cannot run beyond its base"));
     }
     Ok(out)
+}
+
+/// What a table read `from` a file may still set in the scenario: the ecsim extensions the
+/// JSON cannot hold.
+const TASK_DEFINITION_EXTENSIONS: [&str; 5] = ["app", "shutdown_time", "calls_aws_apis", "execution_role", "task_role"];
+const SERVICE_EXTENSIONS: [&str; 3] = ["task_definition", "blue_green", "auto_scaling"];
+
+/// Reads the AWS JSON files that task definitions, services and scalable targets name with
+/// `from`, and puts what they hold in their place, so that the rest of validation sees them as
+/// if written in TOML. Errors in the files name the file and the JSON path; later errors in
+/// imported values are pointed there through the origins recorded.
+fn read_imports(
+    cx: &Cx<'_>,
+    raw: &mut RawScenario,
+    base_dir: &std::path::Path,
+    strict: bool,
+) -> Result<Imports, ScenarioError> {
+    let mut imports = Imports::default();
+    let top = KeyPath::root();
+    let read = |cx: &Cx<'_>, key: &KeyPath, file: &str, imports: &mut Imports| {
+        let full = base_dir.join(file);
+        let name = full.display().to_string();
+        let text = std::fs::read_to_string(&full).map_err(|e| cx.err(key, format!("cannot read {name}: {e}")))?;
+        imports.texts.insert(name.clone(), text.clone());
+        Ok::<_, ScenarioError>((name, text))
+    };
+    for (key, td) in raw.task_definitions.iter_mut() {
+        let Some(file) = td.from.clone() else { continue };
+        let path = top.key("task_definitions").key(key);
+        let set: Vec<&str> = table_keys(cx.root, &path).into_iter().filter(|k| *k != "from").collect();
+        if let Some(k) = set.iter().find(|k| !TASK_DEFINITION_EXTENSIONS.contains(k)) {
+            return Err(cx.err(
+                &path.key(k),
+                format!(
+                    "`{k}` comes from {file}: edit it there, or run `ecsim import {file}` to turn the file into TOML you can change; next to `from` only {} are allowed",
+                    TASK_DEFINITION_EXTENSIONS.map(|e| format!("`{e}`")).join(", ")
+                ),
+            ));
+        }
+        let (name, text) = read(cx, &path.key("from"), &file, &mut imports)?;
+        let (imported, _) = crate::import::task_definition::read(&name, &text).map_err(|e| import_error(e, &text))?;
+        let mut value = imported.value;
+        for (role_key, json_key, role) in [
+            ("execution_role", "executionRoleArn", &mut value.execution_role),
+            ("task_role", "taskRoleArn", &mut value.task_role),
+        ] {
+            let given = if role_key == "execution_role" { &td.execution_role } else { &td.task_role };
+            let Some(given) = given else { continue };
+            let rpath = path.key(role_key);
+            let Some(r) = role.as_mut() else {
+                return Err(cx.err(&rpath, format!("{file} sets no `{json_key}`: add the role there")));
+            };
+            if let Some(n) = &given.name
+                && Some(n) != r.name.as_ref()
+            {
+                return Err(cx.err(
+                    &rpath.key("name"),
+                    format!("{file} names the role `{}`, not `{n}`", r.name.as_deref().unwrap_or_default()),
+                ));
+            }
+            r.ecr_pull = given.ecr_pull;
+        }
+        value.app = td.app.take();
+        value.shutdown_time = td.shutdown_time.take();
+        value.calls_aws_apis = td.calls_aws_apis;
+        imports.origins.extend(imported.origins.into_iter().map(|(k, o)| (KeyPath([path.0.clone(), k.0].concat()), o)));
+        note_unmodelled(cx, &mut imports, &name, &file, imported.ignored, imported.not_simulated, strict)?;
+        *td = value;
+    }
+    // A task definition without a revision (a register-task-definition input) matches any.
+    let families: Vec<(String, String, Option<u32>)> = raw
+        .task_definitions
+        .iter()
+        .map(|(k, td)| (k.clone(), td.family.clone().unwrap_or_else(|| k.clone()), td.revision))
+        .collect();
+    for (key, svc) in raw.services.iter_mut() {
+        let path = top.key("services").key(key);
+        let mut json_name = key.clone();
+        if let Some(file) = svc.from.clone() {
+            let set: Vec<&str> = table_keys(cx.root, &path).into_iter().filter(|k| *k != "from").collect();
+            if let Some(k) = set.iter().find(|k| !SERVICE_EXTENSIONS.contains(k)) {
+                return Err(cx.err(
+                    &path.key(k),
+                    format!(
+                        "`{k}` comes from {file}: edit it there, or run `ecsim import {file}` to turn the file into TOML you can change; next to `from` only {} are allowed",
+                        SERVICE_EXTENSIONS.map(|e| format!("`{e}`")).join(", ")
+                    ),
+                ));
+            }
+            let (name, text) = read(cx, &path.key("from"), &file, &mut imports)?;
+            let imported = crate::import::service::read(&name, &text, Some(key)).map_err(|e| import_error(e, &text))?;
+            let found = imported.value;
+            json_name = found.name.clone();
+            let mut value = found.raw;
+            value.task_definition = match svc.task_definition.take() {
+                Some(t) => Some(t),
+                None => {
+                    let matches: Vec<&(String, String, Option<u32>)> = families
+                        .iter()
+                        .filter(|(_, f, r)| {
+                            *f == found.family && (found.revision.is_none() || r.is_none() || found.revision == *r)
+                        })
+                        .collect();
+                    let wanted = match found.revision {
+                        Some(r) => format!("{}:{r}", found.family),
+                        None => found.family.clone(),
+                    };
+                    let origin = imported.origins.iter().find(|(k, _)| k.to_string() == "task_definition");
+                    let at = |message: String| match origin {
+                        Some((_, o)) => json_diagnostic(&name, &text, &o.path, message, None),
+                        None => cx.err(&path.key("from"), message),
+                    };
+                    match matches.as_slice() {
+                        [one] => Some(one.0.clone()),
+                        [] => {
+                            return Err(at(format!(
+                                "the service runs task definition `{wanted}`, and no task definition of the scenario has that family and revision: add one, e.g. [task_definitions.{}] from = \"{}-td.json\", or say which with task_definition = \"<key>\" next to `from`",
+                                found.family, found.family
+                            )));
+                        }
+                        _ => {
+                            return Err(at(format!(
+                                "the service runs task definition `{wanted}`, and several task definitions of the scenario match it ({}): say which with task_definition = \"<key>\" next to `from`",
+                                matches.iter().map(|m| format!("`{}`", m.0)).collect::<Vec<_>>().join(", ")
+                            )));
+                        }
+                    }
+                }
+            };
+            value.blue_green = svc.blue_green.take();
+            value.auto_scaling = svc.auto_scaling.take();
+            imports.origins.extend(
+                imported
+                    .origins
+                    .into_iter()
+                    .filter(|(k, _)| k.to_string() != "task_definition")
+                    .map(|(k, o)| (KeyPath([path.0.clone(), k.0].concat()), o)),
+            );
+            note_unmodelled(cx, &mut imports, &name, &file, imported.ignored, imported.not_simulated, strict)?;
+            *svc = value;
+        }
+        let Some(a) = svc.auto_scaling.as_mut() else { continue };
+        let Some(files) = a.from.clone() else { continue };
+        let apath = path.key("auto_scaling");
+        let set: Vec<&str> = table_keys(cx.root, &apath).into_iter().filter(|k| *k != "from").collect();
+        if let Some(k) = set.first() {
+            return Err(cx.err(
+                &apath.key(k),
+                format!(
+                    "`{k}` comes from the files `from` names: edit them, or run `ecsim import` to turn them into TOML"
+                ),
+            ));
+        }
+        let mut docs = Vec::new();
+        for (i, file) in files.iter().enumerate() {
+            let (name, text) = read(cx, &apath.key("from").index(i), file, &mut imports)?;
+            docs.push(crate::import::scaling::Doc::parse(&name, &text).map_err(|e| import_error(e, &text))?);
+        }
+        let imported = crate::import::scaling::read(&docs, &json_name).map_err(|e| {
+            let text = imports.texts.get(&e.file).cloned().unwrap_or_default();
+            import_error(e, &text)
+        })?;
+        let Some(imported) = imported else {
+            return Err(cx.err(
+                &apath.key("from"),
+                format!(
+                    "no scalable target in these files is service `{json_name}`'s desired count (ResourceId service/<cluster>/{json_name}, ScalableDimension ecs:service:DesiredCount)"
+                ),
+            ));
+        };
+        *a = imported.value;
+        imports
+            .origins
+            .extend(imported.origins.into_iter().map(|(k, o)| (KeyPath([apath.0.clone(), k.0].concat()), o)));
+        let label = files.join(", ");
+        note_unmodelled(cx, &mut imports, &label, &label, imported.ignored, Vec::new(), strict)?;
+    }
+    Ok(imports)
+}
+
+/// The keys a table of the scenario sets, as written.
+fn table_keys<'t>(root: &'t DeTable<'_>, path: &KeyPath) -> Vec<&'t str> {
+    let mut node: Option<&toml::de::DeValue<'_>> = None;
+    for (n, seg) in path.0.iter().enumerate() {
+        let super::source::Seg::Key(k) = seg else { return Vec::new() };
+        let next = match (n, node) {
+            (0, _) => root.get(k.as_str()),
+            (_, Some(toml::de::DeValue::Table(t))) => t.get(k.as_str()),
+            _ => None,
+        };
+        match next {
+            Some(v) => node = Some(v.get_ref()),
+            None => return Vec::new(),
+        }
+    }
+    match node {
+        Some(toml::de::DeValue::Table(t)) => t.keys().map(|k| k.get_ref().as_ref()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Says, once per file, which of its fields the simulation does not model; under `strict`
+/// that is an error.
+fn note_unmodelled(
+    cx: &Cx<'_>,
+    imports: &mut Imports,
+    name: &str,
+    file: &str,
+    ignored: Vec<String>,
+    not_simulated: Vec<String>,
+    strict: bool,
+) -> Result<(), ScenarioError> {
+    let _ = cx;
+    if strict && let Some(first) = ignored.first().or(not_simulated.first()) {
+        let text = imports.texts.get(name).map_or("", String::as_str);
+        let all: Vec<String> = ignored.iter().chain(&not_simulated).map(|p| format!("`{p}`")).collect();
+        return Err(json_diagnostic(
+            name,
+            text,
+            first,
+            format!("ecsim does not simulate {} (refused under --strict)", all.join(", ")),
+            Some("drop --strict to read the file with these fields ignored".into()),
+        ));
+    }
+    // One line per file and kind, however many tables read the file.
+    for (what, paths) in [("not simulated, ignored", ignored), ("read and checked, not simulated yet", not_simulated)] {
+        if paths.is_empty() {
+            continue;
+        }
+        let head = format!("{file}: {what}: ");
+        match imports.warnings.iter_mut().find(|w| w.starts_with(&head)) {
+            Some(w) => {
+                for p in paths {
+                    if !w[head.len()..].split(", ").any(|q| q == p) {
+                        w.push_str(", ");
+                        w.push_str(&p);
+                    }
+                }
+            }
+            None => imports.warnings.push(format!("{head}{}", paths.join(", "))),
+        }
+    }
+    Ok(())
 }
