@@ -430,12 +430,11 @@ proptest! {
         let text = apply(text, &mutations);
         let mut overrides: Vec<String> = sets.iter().map(|&(p, j)| format!("{}={}", PATHS[p], JUNK[j])).collect();
         overrides.push("duration=\"5m\"".to_string());
-        if let Ok(s) = Scenario::from_str_named(name, text, &overrides) {
-            if ecsim::scenario::limits::check(&s).is_ok() {
-                if let Err(v) = ecsim::model::simulate_checked(&s) {
-                    panic!("{v}");
-                }
-            }
+        if let Ok(s) = Scenario::from_str_named(name, text, &overrides)
+            && ecsim::scenario::limits::check(&s).is_ok()
+            && let Err(v) = ecsim::model::simulate_checked(&s)
+        {
+            panic!("{v}");
         }
     }
 }
