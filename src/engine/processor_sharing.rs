@@ -246,6 +246,11 @@ impl ProcessorSharing {
         self.attained = 0.0;
     }
 
+    /// The CPUs the server has now.
+    pub fn capacity(&self) -> f64 {
+        self.capacity
+    }
+
     pub fn in_service(&self) -> u32 {
         self.serving.len() as u32
     }

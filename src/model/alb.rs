@@ -142,7 +142,7 @@ impl Target {
 
     /// Whether the load balancer sends it new requests while some target is healthy: it must
     /// have passed a check, and be neither unhealthy nor draining.
-    fn routable(&self) -> bool {
+    pub fn routable(&self) -> bool {
         self.passed_once && matches!(self.state, TargetState::Initial | TargetState::Healthy)
     }
 }

@@ -249,6 +249,34 @@ impl RatePattern {
 }
 
 impl ArrivalProcess {
+    /// The requests expected in `[from, to)`: the rate at the middle of the window times its
+    /// length (exact for the piecewise-constant patterns at one-second windows, within a
+    /// fraction of a request for the smooth ones), or the recorded times in it, for the fluid
+    /// fidelity.
+    pub fn expected_arrivals(&self, from: SimTime, to: SimTime) -> f64 {
+        if to <= from {
+            return 0.0;
+        }
+        let seconds = (to - from) as f64 / 1000.0;
+        match self {
+            ArrivalProcess::Constant { rate } => rate * seconds,
+            ArrivalProcess::Poisson(pattern) => pattern.rate_at(from + (to - from) / 2) * seconds,
+            ArrivalProcess::Timestamps { times, scale, period } => {
+                let count = |a: SimTime, b: SimTime| {
+                    (times.partition_point(|&t| t < b) - times.partition_point(|&t| t < a)) as f64
+                };
+                let n = match *period {
+                    Some(p) if p > 0 => {
+                        let (a, b) = (from % p, from % p + (to - from));
+                        if b <= p { count(a, b) } else { count(a, p) + count(0, b - p) }
+                    }
+                    _ => count(from, to),
+                };
+                n * scale
+            }
+        }
+    }
+
     /// Checks the parameters, with a plain message naming the field.
     pub fn validate(&self) -> Result<(), String> {
         match self {
@@ -922,6 +950,17 @@ pub struct Workload {
     pub timeout: SimTime,
     /// Requests arrive from this instant on: the service can be up before its traffic.
     pub start: SimTime,
+}
+
+/// How requests are simulated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fidelity {
+    /// Every request is an event: arrival, queueing, service, answer.
+    #[default]
+    Request,
+    /// Arrivals are integrated second by second, and each task's utilization and latency come
+    /// from its offered load by queueing formulas; the control loops stay event by event.
+    Fluid,
 }
 
 /// A latency objective: the given percentile of each minute's response times at or below the

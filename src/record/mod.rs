@@ -327,8 +327,35 @@ impl LatencyHistogram {
         let _ = self.0.record(ms);
     }
 
+    /// Records `count` responses of `ms` each.
+    pub fn record_n(&mut self, ms: u64, count: u64) {
+        let _ = self.0.record_n(ms, count);
+    }
+
     pub fn count(&self) -> u64 {
         self.0.len()
+    }
+
+    /// When each recorded value is the mean of an exponential distribution of response times
+    /// (the fluid fidelity records one per task and second), the percentile (0–100) of the
+    /// mixture: the x at which Σ nᵢ (1 − e^(−x/mᵢ)) reaches p% of Σ nᵢ, found by bisection.
+    pub fn exponential_mixture_percentile(&self, p: f64) -> u64 {
+        let total = self.0.len() as f64;
+        if total == 0.0 {
+            return 0;
+        }
+        let q = (p / 100.0).clamp(0.0, 1.0 - 1e-9);
+        let points: Vec<(f64, f64)> =
+            self.0.iter_recorded().map(|v| (v.value_iterated_to() as f64, v.count_at_value() as f64)).collect();
+        let below = |x: f64| {
+            points.iter().map(|&(m, n)| if m <= 0.0 { n } else { n * (1.0 - (-x / m).exp()) }).sum::<f64>() / total
+        };
+        let (mut lo, mut hi) = (0.0, self.0.max() as f64 * 50.0 + 1.0);
+        for _ in 0..60 {
+            let mid = (lo + hi) / 2.0;
+            if below(mid) < q { lo = mid } else { hi = mid }
+        }
+        hi.round() as u64
     }
 
     /// The value at a percentile (0–100), 0 when empty.

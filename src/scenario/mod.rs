@@ -64,6 +64,7 @@ pub struct Scenario {
     /// For an exercise, the `--set` overrides that solve it (`[solution] set = [...]`).
     pub solution: Vec<String>,
     pub fargate: crate::model::fargate::FargateSettings,
+    pub fidelity: crate::model::workload::Fidelity,
 }
 
 impl Scenario {

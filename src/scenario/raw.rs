@@ -121,6 +121,8 @@ pub struct RawScenario {
     pub slo: Option<RawSlo>,
     pub cloudwatch: Option<RawCloudWatch>,
     pub fargate: Option<RawFargate>,
+    /// `request` (every request an event, the default) or `fluid` (offered load per second).
+    pub fidelity: Option<RawFidelity>,
     #[serde(default)]
     pub beanstalk: IndexMap<String, RawBeanstalk>,
     #[serde(default)]
@@ -507,6 +509,13 @@ pub struct RawService {
     pub launch_type: Option<RawLaunchType>,
     /// Not a service setting: accepted only to say where roles belong.
     pub instance_role: Option<toml::Value>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RawFidelity {
+    Request,
+    Fluid,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]

@@ -443,6 +443,10 @@ pub(super) fn scenario(source: &Source, strict: bool) -> Result<(Scenario, Vec<S
         expectations,
         solution,
         fargate,
+        fidelity: match raw.fidelity {
+            Some(RawFidelity::Fluid) => crate::model::workload::Fidelity::Fluid,
+            _ => crate::model::workload::Fidelity::Request,
+        },
     };
     Ok((scenario, warnings))
 }

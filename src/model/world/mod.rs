@@ -11,6 +11,7 @@ mod billing;
 mod capacity;
 mod deployments;
 mod fargate;
+mod fluid;
 mod groups;
 mod instances;
 mod reporting;
@@ -137,6 +138,8 @@ enum Event {
     Unthrottle {
         service: u32,
     },
+    /// The fluid fidelity's second of traffic.
+    FluidTick,
 }
 
 /// The random streams of a run, one per concern.
@@ -240,6 +243,11 @@ struct World<'a> {
     /// The minute's CPU work (vCPU-ms) of each instance's tasks, for EC2 CPUUtilization.
     instance_busy_ms: Vec<f64>,
     groups: Vec<groups::GroupState>,
+    /// The fluid fidelity's state: per workload, per service, per task, per target group.
+    fluid_carry: Vec<fluid::FluidCarry>,
+    fluid_counts: Vec<fluid::FluidCounts>,
+    fluid_last_served: Vec<SimTime>,
+    fluid_tg_workload: Vec<Option<usize>>,
     /// The instance type entry of Fargate's micro-VMs.
     fargate_type: usize,
     /// Per Auto Scaling group, the task group its instances are dedicated to (an Elastic
@@ -309,6 +317,10 @@ impl<'a> World<'a> {
             instance_busy_ms: Vec::new(),
             groups: scenario.auto_scaling_groups.iter().map(groups::GroupState::new).collect(),
             managed: Vec::new(),
+            fluid_carry: Vec::new(),
+            fluid_counts: Vec::new(),
+            fluid_last_served: Vec::new(),
+            fluid_tg_workload: Vec::new(),
             fargate_type: 0,
             group_dedication: Vec::new(),
             filling_groups: false,
@@ -326,6 +338,9 @@ impl<'a> World<'a> {
             .collect();
         world.launch_initial_instances();
         world.start_workloads();
+        if world.fluid() {
+            world.start_fluid();
+        }
         world.start_scaling();
         world.start_managed_scaling();
         for (index, _) in scenario.actions.iter().enumerate() {
@@ -338,6 +353,10 @@ impl<'a> World<'a> {
 
     fn now(&self) -> SimTime {
         self.queue.now()
+    }
+
+    fn fluid(&self) -> bool {
+        self.scenario.fidelity == crate::model::workload::Fidelity::Fluid
     }
 
     fn run(&mut self, check_invariants: bool) -> Result<(), InvariantViolation> {
@@ -540,6 +559,7 @@ impl<'a> World<'a> {
                 }
             }
             Event::Unthrottle { .. } => self.request_schedule(),
+            Event::FluidTick => self.fluid_tick(),
             // A minute's row shows the state once everything at that instant has happened: while
             // other events share the instant, the sample goes back behind them.
             Event::Sample if self.queue.peek_time() == Some(self.now()) => {

@@ -141,6 +141,7 @@ impl World<'_> {
             }
             if let Some(t) = first
                 && t <= self.scenario.duration
+                && !self.fluid()
             {
                 self.queue.schedule(t, Event::Arrival { workload: w as u32 });
             }
@@ -239,6 +240,9 @@ impl World<'_> {
             memory_in_flight: 0.0,
             work_accounted: 0.0,
             reserved_vcpu,
+            fluid_backlog: 0.0,
+            fluid_in_flight: 0.0,
+            fluid_work: 0.0,
         });
         let hc = self.scenario.target_groups[tg].health_check;
         // The first check falls somewhere in the first interval after registration.
@@ -407,6 +411,9 @@ impl World<'_> {
     /// (the connection is reset), and its work so far is counted.
     pub(super) fn stop_serving(&mut self, t: usize) {
         self.remove_target(t);
+        if self.fluid() {
+            self.fluid_stop(t);
+        }
         let Some(mut serving) = self.tasks[t].serving.take() else { return };
         let now = self.now();
         let s = self.tasks[t].service;
@@ -419,7 +426,11 @@ impl World<'_> {
         let Some(mut serving) = self.tasks[t].serving.take() else { return };
         let mut cut = Vec::new();
         serving.server.clear(&mut cut);
-        let work = serving.server.work_done(now);
+        let work = if self.scenario.fidelity == crate::model::workload::Fidelity::Fluid {
+            serving.fluid_work
+        } else {
+            serving.server.work_done(now)
+        };
         let traffic = &mut self.traffic[s];
         traffic.minute_busy_cpu_ms += work - serving.work_accounted;
         traffic.minute_errors += cut.len() as u64;
@@ -582,8 +593,9 @@ impl World<'_> {
             let reserved_mem = f64::from(self.requirements[td].memory.max(1));
             let baseline = f64::from(self.scenario.task_definitions[td].app.memory_baseline);
             let i = self.tasks[t].instance;
+            let fluid = self.fluid();
             if let Some(serving) = self.tasks[t].serving.as_mut() {
-                let work = serving.server.work_done(now);
+                let work = if fluid { serving.fluid_work } else { serving.server.work_done(now) };
                 let delta = work - serving.work_accounted;
                 serving.work_accounted = work;
                 serving_tasks += 1;
@@ -611,13 +623,17 @@ impl World<'_> {
         let reserved_mem = traffic.mem_reserved.take(now);
         sample.requests = traffic.minute_requests;
         sample.errors_5xx = traffic.minute_errors;
-        sample.p50_ms = traffic.minute_latency.percentile(50.0);
-        sample.p95_ms = traffic.minute_latency.percentile(95.0);
-        sample.p99_ms = traffic.minute_latency.percentile(99.0);
+        let fluid = self.scenario.fidelity == crate::model::workload::Fidelity::Fluid;
+        let percentile = |h: &LatencyHistogram, p: f64| {
+            if fluid { h.exponential_mixture_percentile(p) } else { h.percentile(p) }
+        };
+        sample.p50_ms = percentile(&traffic.minute_latency, 50.0);
+        sample.p95_ms = percentile(&traffic.minute_latency, 95.0);
+        sample.p99_ms = percentile(&traffic.minute_latency, 99.0);
         sample.cpu_util_pct = pct(traffic.minute_busy_cpu_ms, reserved_cpu_ms);
         sample.mem_util_pct = pct(used_mem, reserved_mem);
         if let Some(slo) = self.scenario.slo {
-            let p = traffic.minute_latency.percentile(slo.percentile);
+            let p = percentile(&traffic.minute_latency, slo.percentile);
             traffic.slo_minutes_met += u64::from(traffic.minute_latency.count() == 0 || p <= slo.threshold);
         }
         traffic.minutes += 1;
@@ -640,9 +656,12 @@ impl World<'_> {
         row.requests = t.requests;
         row.errors_5xx = t.errors;
         row.error_rate = if t.requests == 0 { 0.0 } else { t.errors as f64 / t.requests as f64 };
-        row.p50_ms = t.latency.percentile(50.0);
-        row.p95_ms = t.latency.percentile(95.0);
-        row.p99_ms = t.latency.percentile(99.0);
+        let fluid = self.fluid();
+        let percentile =
+            |p: f64| if fluid { t.latency.exponential_mixture_percentile(p) } else { t.latency.percentile(p) };
+        row.p50_ms = percentile(50.0);
+        row.p95_ms = percentile(95.0);
+        row.p99_ms = percentile(99.0);
         let answered = t.latency.count() as f64;
         row.mean_wait_ms = if answered == 0.0 { 0.0 } else { t.wait_ms_total / answered };
         row.mean_response_ms = if answered == 0.0 { 0.0 } else { t.response_ms_total / answered };

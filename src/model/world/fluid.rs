@@ -1,0 +1,258 @@
+//! The fluid fidelity: requests as flows, for clusters too large to simulate request by request.
+//!
+//! Every second each workload's expected arrivals (the rate integrated over the second) are
+//! split evenly over the routable targets of its target group, as the ALB spreads them. Each
+//! task then serves its share as a fluid queue: it completes at most its full-CPU throughput
+//! (`capacity × 1000 / mean service time` requests per second), the rest waits as a backlog,
+//! past `max_concurrency + queue_limit` refused with a 503. A task without a backlog answers in
+//! the mean response time of its queue at the offered load: M/G/1 processor sharing
+//! (`(S/c) / (1 − ρ)`) when one request may use all its CPU, M/M/k (Erlang C) when requests are
+//! capped at a fraction of it; with a backlog, the backlog's wait comes on top. Response times
+//! are taken to be exponential around that mean for the percentiles [assume: exact for M/M/1
+//! FCFS; processor sharing has the same mean]. Everything else (health checks, scaling,
+//! placement, deployments, billing) stays event by event.
+
+use super::*;
+
+use crate::model::alb::TargetState;
+
+/// The fluid step.
+pub(super) const FLUID_STEP: SimTime = crate::engine::SECOND;
+
+/// A workload's fractional arrivals carried to the next second.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct FluidCarry {
+    arrivals: f64,
+}
+
+/// Fractional counts of a service carried to the next second, so that the integer counts the
+/// outputs show add up to the fluid totals.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct FluidCounts {
+    errors: f64,
+    answered: f64,
+}
+
+/// The mean response time, ms, of a task of `capacity` vCPUs whose requests use at most `cap`
+/// vCPU each and take `mean_s` CPU-ms, at offered load `rho` (< 1).
+pub(super) fn mean_response_ms(capacity: f64, cap: f64, mean_s: f64, rho: f64) -> f64 {
+    let rho = rho.clamp(0.0, 0.999);
+    if cap >= capacity || capacity <= 0.0 {
+        return (mean_s / capacity.max(1e-9)) / (1.0 - rho);
+    }
+    let k = (capacity / cap).round().max(1.0) as u32;
+    let s = mean_s / cap;
+    let a = rho * f64::from(k);
+    s + erlang_c(k, a) * s / (f64::from(k) * (1.0 - rho))
+}
+
+/// Erlang C: the probability that an arrival waits in M/M/k with offered load `a` Erlangs.
+fn erlang_c(k: u32, a: f64) -> f64 {
+    // Erlang B by its recurrence, then C from B.
+    let mut b = 1.0;
+    for n in 1..=k {
+        b = a * b / (f64::from(n) + a * b);
+    }
+    let rho = a / f64::from(k);
+    if rho >= 1.0 { 1.0 } else { b / (1.0 - rho * (1.0 - b)) }
+}
+
+impl World<'_> {
+    pub(super) fn start_fluid(&mut self) {
+        self.fluid_carry = vec![FluidCarry::default(); self.scenario.workloads.len()];
+        self.fluid_counts = vec![FluidCounts::default(); self.scenario.services.len()];
+        // Which workload's requests each target group serves (a blue/green service's second
+        // group serves its workload too).
+        self.fluid_tg_workload = vec![None; self.target_groups.len()];
+        for (w, spec) in self.scenario.workloads.iter().enumerate() {
+            self.fluid_tg_workload[spec.target_group] = Some(w);
+            if let Some(s) = self.workloads[w].service
+                && let Some(bg) = self.scenario.services[s].blue_green
+            {
+                self.fluid_tg_workload[bg.green_target_group] = Some(w);
+            }
+        }
+        if !self.scenario.workloads.is_empty() && FLUID_STEP <= self.scenario.duration {
+            self.queue.schedule(FLUID_STEP, Event::FluidTick);
+        }
+    }
+
+    /// One second of every workload's traffic.
+    pub(super) fn fluid_tick(&mut self) {
+        let now = self.now();
+        let from = now - FLUID_STEP;
+        for w in 0..self.scenario.workloads.len() {
+            let Some(s) = self.workloads[w].service else { continue };
+            let spec = &self.scenario.workloads[w];
+            let expected = spec.arrivals.expected_arrivals(from.max(spec.start), now.max(spec.start));
+            let total = self.fluid_carry[w].arrivals + expected;
+            let n = total.floor();
+            self.fluid_carry[w].arrivals = total - n;
+            self.traffic[s].minute_requests += n as u64;
+            let mut tg = spec.target_group;
+            let mut to_replacement = 0.0;
+            if self.scenario.services[s].blue_green.is_some() {
+                tg = self.services[s].production_target_group.unwrap_or(tg);
+                if let Some((to, percent)) = self.services[s].replacement_traffic {
+                    to_replacement = n * f64::from(percent) / 100.0;
+                    self.fluid_route(s, w, to, to_replacement);
+                }
+            }
+            self.fluid_route(s, w, tg, n - to_replacement);
+        }
+        // Targets that got nothing this second (draining, say) still work off their backlog.
+        for g in 0..self.target_groups.len() {
+            let Some(w) = self.fluid_tg_workload[g] else { continue };
+            for k in 0..self.target_groups[g].targets.len() {
+                let t = self.target_groups[g].targets[k].task;
+                if self.tasks[t].serving.as_ref().is_some_and(|x| x.fluid_backlog > 0.0) && !self.fluid_served_now(t) {
+                    let s = self.tasks[t].service;
+                    self.fluid_serve(s, w, t, 0.0);
+                }
+            }
+        }
+        self.fluid_flush_counts();
+        let next = now + FLUID_STEP;
+        if next <= self.scenario.duration {
+            self.queue.schedule(next, Event::FluidTick);
+        }
+    }
+
+    fn fluid_served_now(&self, t: usize) -> bool {
+        self.fluid_last_served.get(t).is_some_and(|&at| at == self.now())
+    }
+
+    /// Spreads `n` requests of workload `w` over the routable targets of group `tg`, as the ALB
+    /// does (to every registered target that is not draining when none is routable, and a 503
+    /// when there is none at all).
+    fn fluid_route(&mut self, s: usize, w: usize, tg: usize, n: f64) {
+        if n <= 0.0 {
+            return;
+        }
+        let group = &self.target_groups[tg];
+        let mut targets: Vec<usize> = group.targets.iter().filter(|x| x.routable()).map(|x| x.task).collect();
+        if targets.is_empty() {
+            targets = group.targets.iter().filter(|x| x.state != TargetState::Draining).map(|x| x.task).collect();
+        }
+        if targets.is_empty() {
+            self.fluid_counts[s].errors += n;
+            return;
+        }
+        let share = n / targets.len() as f64;
+        for t in targets {
+            self.fluid_serve(s, w, t, share);
+        }
+    }
+
+    /// One second of task `t` with `offered` new requests.
+    fn fluid_serve(&mut self, s: usize, w: usize, t: usize, offered: f64) {
+        let now = self.now();
+        if self.fluid_last_served.len() <= t {
+            self.fluid_last_served.resize(t + 1, u64::MAX);
+        }
+        self.fluid_last_served[t] = now;
+        let spec = &self.scenario.workloads[w];
+        let td = &self.scenario.task_definitions[self.tasks[t].task_definition];
+        let (mean_s, timeout, memory_per_request) =
+            (spec.service_time.mean().max(1e-6), spec.timeout, spec.memory_per_request);
+        let limit = f64::from(td.app.max_concurrency.saturating_add(td.app.queue_limit));
+        let cap = td.app.request_cpu_cap;
+        let fails_without_role = crate::model::iam::missing_credentials(td.calls_aws_apis, td.task_role.as_ref());
+        let Some(serving) = self.tasks[t].serving.as_mut() else {
+            self.fluid_counts[s].errors += offered;
+            return;
+        };
+        if !serving.reachable || now < serving.ready_at {
+            // Dropped by the security group (a 504) or refused by an app not yet listening (502).
+            self.fluid_counts[s].errors += offered;
+            return;
+        }
+        let capacity = serving.server.capacity();
+        let throughput = capacity * 1000.0 / mean_s;
+        let step_s = FLUID_STEP as f64 / 1000.0;
+        let pending = serving.fluid_backlog + offered;
+        let served = pending.min(throughput * step_s);
+        let mut backlog = pending - served;
+        let mut refused = 0.0;
+        if backlog > limit {
+            refused = backlog - limit;
+            backlog = limit;
+        }
+        serving.fluid_backlog = backlog;
+        serving.fluid_work += served * mean_s;
+        let rho = if throughput > 0.0 { offered / (throughput * step_s) } else { 1.0 };
+        let mut response = mean_response_ms(capacity, cap, mean_s, rho);
+        if backlog > 1e-9 {
+            response += backlog / throughput.max(1e-9) * 1000.0;
+        }
+        let in_flight = served / step_s * response / 1000.0 + backlog;
+        let delta = in_flight - serving.fluid_in_flight;
+        serving.fluid_in_flight = in_flight;
+        serving.memory_in_flight = in_flight * memory_per_request;
+        let traffic = &mut self.traffic[s];
+        traffic.in_flight.add_rate(now, delta);
+        traffic.mem_in_use.add_rate(now, delta * memory_per_request);
+        let counts = &mut self.fluid_counts[s];
+        counts.errors += refused;
+        if fails_without_role {
+            counts.errors += served;
+            return;
+        }
+        // Responses later than the ALB's timeout are 504s: the exponential tail past it.
+        let late = served * (-(timeout as f64) / response.max(1e-9)).exp();
+        counts.errors += late;
+        let served = served - late;
+        let whole = (counts.answered + served).floor();
+        counts.answered = counts.answered + served - whole;
+        let k = whole as u64;
+        if k > 0 {
+            let ms = response.round() as u64;
+            traffic.minute_latency.record_n(ms, k);
+            traffic.latency.record_n(ms, k);
+            traffic.response_ms_total += response * whole;
+            traffic.wait_ms_total += (response - mean_s / cap.min(capacity).max(1e-9)).max(0.0) * whole;
+        }
+    }
+
+    /// Whole errors to the minute's count; the fractions wait for the next second.
+    fn fluid_flush_counts(&mut self) {
+        for s in 0..self.fluid_counts.len() {
+            let e = self.fluid_counts[s].errors.floor();
+            self.fluid_counts[s].errors -= e;
+            self.traffic[s].minute_errors += e as u64;
+        }
+    }
+
+    /// A task stops serving: what it still held (queued and in flight) is cut off.
+    pub(super) fn fluid_stop(&mut self, t: usize) {
+        let now = self.now();
+        let s = self.tasks[t].service;
+        let Some(serving) = self.tasks[t].serving.as_mut() else { return };
+        let memory = serving.memory_in_flight;
+        let (in_flight, backlog) = (serving.fluid_in_flight, serving.fluid_backlog);
+        serving.fluid_in_flight = 0.0;
+        serving.fluid_backlog = 0.0;
+        serving.memory_in_flight = 0.0;
+        self.fluid_counts[s].errors += backlog;
+        let traffic = &mut self.traffic[s];
+        traffic.in_flight.add_rate(now, -in_flight);
+        traffic.mem_in_use.add_rate(now, -memory);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_queueing_formulas_match_the_textbook() {
+        // M/G/1-PS, one vCPU, 100 ms requests at ρ = 0.5: 100 / 0.5 = 200 ms.
+        assert!((mean_response_ms(1.0, 1.0, 100.0, 0.5) - 200.0).abs() < 1e-9);
+        // M/M/4 with requests capped at one vCPU of four, S = 100 ms, ρ = 0.8 (a = 3.2 Erlangs):
+        // Erlang C = 0.5964, W = C × S / (k (1 − ρ)) = 0.5964 × 100 / 0.8 = 74.55 ms, T = 174.6.
+        let t = mean_response_ms(4.0, 1.0, 100.0, 0.8);
+        assert!((t - 174.55).abs() < 0.1, "{t}");
+        // Light load: the service time itself.
+        assert!((mean_response_ms(4.0, 1.0, 100.0, 0.0) - 100.0).abs() < 1e-9);
+    }
+}
