@@ -98,6 +98,8 @@ impl Scenario {
         strict: bool,
     ) -> Result<(Scenario, Vec<String>), ScenarioError> {
         let source = source::Source::new(name.to_string(), text, overrides)?;
-        validate::scenario(&source, strict)
+        let (scenario, warnings) = validate::scenario(&source, strict)?;
+        limits::check_source(&scenario, &source)?;
+        Ok((scenario, warnings))
     }
 }
