@@ -70,6 +70,8 @@ pub(super) struct ServiceTraffic {
     pub(super) task_mem_pct: Vec<f64>,
     /// The minute's mean requests in flight per serving task.
     pub(super) in_flight_per_task: Option<f64>,
+    /// Requests whose connection the security group dropped, waiting out the connection timeout.
+    pub(super) connecting: u64,
 }
 
 /// A request in flight: when it arrived and whose it is.
@@ -103,6 +105,11 @@ impl Requests {
     fn take(&mut self, id: u64) -> Request {
         self.free.push(id as u32);
         self.slots[id as usize]
+    }
+
+    /// Requests in flight.
+    pub(super) fn live(&self) -> usize {
+        self.slots.len() - self.free.len()
     }
 }
 
@@ -486,6 +493,7 @@ impl World<'_> {
             // The security group drops the connection: a 504 once the ALB's connection timeout
             // expires.
             self.queue.schedule_in(CONNECTION_TIMEOUT, Event::ConnectTimeout { service: s as u32 });
+            self.traffic[s].connecting += 1;
             return;
         }
         if now < serving.ready_at {
@@ -579,6 +587,7 @@ impl World<'_> {
 
     pub(super) fn connect_timeout(&mut self, s: usize) {
         self.traffic[s].minute_errors += 1;
+        self.traffic[s].connecting = self.traffic[s].connecting.saturating_sub(1);
     }
 
     /// Folds the minute's traffic into the sample and the run totals, and starts a new minute.
@@ -673,23 +682,6 @@ impl World<'_> {
         row.cpu_util_pct = pct(t.busy_cpu_ms, t.reserved_cpu_ms);
         row.mem_util_pct = pct(t.used_mem, t.reserved_mem);
         row.healthy_targets = self.service_healthy_targets(s);
-    }
-
-    /// Targets the invariants check: every target is a live task of its group's service.
-    pub(super) fn check_targets(&self) -> Result<(), (String, String)> {
-        for (g, group) in self.target_groups.iter().enumerate() {
-            for target in &group.targets {
-                let task = &self.tasks[target.task];
-                let owner = self.task_target_group(target.task);
-                if owner != Some(g) || task.status == TaskStatus::Stopped || task.serving.is_none() {
-                    return Err((
-                        format!("target group {}", group.spec.name),
-                        format!("holds task {} ({}) that does not belong there", task.id, task.status.as_str()),
-                    ));
-                }
-            }
-        }
-        Ok(())
     }
 }
 
