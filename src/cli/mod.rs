@@ -79,6 +79,16 @@ enum Command {
     /// Write a scenario from AWS's JSON: task definitions, services, auto scaling, Dockerrun
     /// files and CloudWatch metric exports.
     Import(import::ImportArgs),
+    /// Print the JSON Schema of the scenario format (or, with --sweep, of sweep files), for
+    /// editor completion and checking; with --reference, the README's scenario reference.
+    Schema {
+        /// The sweep file format instead of the scenario format.
+        #[arg(long, conflicts_with = "reference")]
+        sweep: bool,
+        /// The scenario reference in Markdown instead of the schema.
+        #[arg(long)]
+        reference: bool,
+    },
 }
 
 /// Exit code for bad input: the user can fix it.
@@ -138,6 +148,17 @@ fn dispatch(cli: Cli) -> ExitCode {
         Command::Merge(args) => sweep::merge(args),
         Command::Report(args) => sweep::report(args),
         Command::Import(args) => import::import(args),
+        Command::Schema { sweep, reference } => {
+            use crate::scenario::schema;
+            let text = match (sweep, reference) {
+                (_, true) => schema::reference_markdown(),
+                (true, false) => schema::schema_text(&schema::sweep_schema()),
+                (false, false) => schema::schema_text(&schema::scenario_schema()),
+            };
+            // A reader that stops early (`| head`) is not an error.
+            let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
+            ExitCode::SUCCESS
+        }
     }
 }
 

@@ -12,6 +12,7 @@ pub mod duration;
 pub mod error;
 pub mod limits;
 pub mod raw;
+pub mod schema;
 pub mod source;
 mod validate;
 

@@ -2,7 +2,8 @@
 //! (`scenario::source`): unknown keys are refused and every error names the file, line, column
 //! and key, with a suggestion where one fits.
 
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use toml::de::DeTable;
 
@@ -33,54 +34,129 @@ pub const RESERVED_COLUMNS: [&str; 11] = [
     "best",
 ];
 
-#[derive(Debug, Deserialize)]
+/// A sweep file as written. It is the root of [`crate::scenario::schema::sweep_schema`], so each
+/// key's doc comment is its description there.
+///
+/// A sweep file runs a base scenario over a grid of parameters, several times each with
+/// different seeds. Unknown keys are refused.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawSweep {
+pub(crate) struct RawSweep {
+    /// The sweep format version; only 1 exists.
+    #[schemars(extend("default" = SWEEP_FORMAT_VERSION))]
     version: Option<u32>,
+    /// The sweep's name; it names the output folder (`results/<name>/`): letters, digits, `-`,
+    /// `_` and `.`.
+    ///
+    /// Default: the file's name without `.toml`.
     name: Option<String>,
+    /// What the sweep compares, in a line or two.
     #[serde(default)]
     description: String,
+    /// The base scenario's path, relative to the sweep file.
     base: String,
+    /// The base seed each run's seed derives from, with the point and the replicate.
+    ///
+    /// Default: the base scenario's seed.
     seed: Option<u64>,
+    /// Runs (seeds) per point of the grid, 1–100000.
+    #[schemars(extend("default" = 1))]
     replicates: Option<u32>,
+    /// true: replicate r of every point uses the same seed (common random numbers), so points
+    /// are compared under the same arrivals and draws.
     #[serde(default)]
     common_random_numbers: bool,
+    /// `summary.csv` columns to record and aggregate, in order. Metrics named by the objective,
+    /// the constraints and `pareto` are recorded too.
+    ///
+    /// Default: every column.
     metrics: Option<Vec<String>>,
+    /// Record only this service's row instead of combining the services'.
     service: Option<String>,
+    /// The objective: a `summary.csv` column to minimize over the points that meet every
+    /// constraint (or `maximize`, not both).
     minimize: Option<String>,
+    /// The objective: a `summary.csv` column to maximize (or `minimize`, not both).
     maximize: Option<String>,
+    /// Conditions every replicate of a feasible point meets, e.g. `"p99_ms <= 250"`.
     #[serde(default)]
     constraints: Vec<String>,
+    /// The two metrics of the Pareto front, e.g. `["cost_usd", "p99_ms"]`.
+    ///
+    /// Default: the objective and the first constraint on another metric.
     pareto: Option<Vec<String>>,
+    /// Write each run's CSV files and charts under `runs/`, as `--detailed`.
     #[serde(default)]
     detailed: bool,
+    /// The parameters, one axis of the grid each (a `zip` is one axis); the first changes
+    /// slowest.
     #[serde(default)]
     parameters: Vec<RawParameter>,
+    /// Which parameters the charts put on the x axis and draw one line per value of.
     charts: Option<RawCharts>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A parameter: a scenario key path with `values` or a `range`, or a `zip` of parameters that
+/// move together.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawParameter {
+    /// The column name in `runs.csv` and `aggregate.csv`.
+    ///
+    /// Default: the path's last key.
     name: Option<String>,
+    /// A scenario key path exactly as `ecsim run --set` takes it, e.g.
+    /// `"services.web.desired_count"`; `seed` cannot be one.
     path: Option<String>,
+    /// The values, each a TOML value of the key's type (strings quoted).
+    #[schemars(with = "Option<Vec<AnyValue>>")]
     values: Option<Vec<toml::Value>>,
+    /// A range of numbers instead of `values`.
     range: Option<RawRange>,
+    /// Parameters whose lists move together, as one axis: each has `name`, `path` and
+    /// `values` or `range`, all with as many values.
     zip: Option<Vec<RawParameter>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Any TOML value: a sweep parameter's value is checked against the base scenario's key.
+struct AnyValue;
+
+impl JsonSchema for AnyValue {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "AnyValue".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({})
+    }
+}
+
+/// A range of parameter values: both ends included, `step` apart or `count` evenly spaced.
+/// Integer `from` and `to` (and `step`) give integers.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawRange {
+    /// The first value.
+    #[schemars(with = "f64")]
     from: toml::Value,
+    /// The last value.
+    #[schemars(with = "f64")]
     to: toml::Value,
+    /// The distance between values (linear ranges).
+    #[schemars(with = "Option<f64>")]
     step: Option<toml::Value>,
+    /// How many values, evenly spaced (in log space with `scale = "log"`).
     count: Option<u32>,
+    /// `"linear"` or `"log"`.
     #[serde(default)]
     scale: Scale,
 }
 
-#[derive(Debug, Default, Deserialize, PartialEq)]
+#[derive(Debug, Default, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 enum Scale {
     #[default]
@@ -88,10 +164,13 @@ enum Scale {
     Log,
 }
 
-#[derive(Debug, Deserialize)]
+/// The sweep's charts.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawCharts {
+    /// The parameter on the x axis.
     x: Option<String>,
+    /// One line per value of this parameter.
     lines: Option<String>,
 }
 
