@@ -151,7 +151,7 @@ impl Distribution {
     /// A sample rounded to whole milliseconds, for distributions of durations.
     pub fn sample_duration(&self, rng: &mut SimRng) -> SimTime {
         let x = self.sample(rng);
-        if x >= u64::MAX as f64 { u64::MAX } else { x.round() as SimTime }
+        super::time::round_ms(x)
     }
 }
 

@@ -163,7 +163,7 @@ fn sanitize_work(work: f64) -> f64 {
 
 /// The first whole millisecond at or after `t` (saturating; `t` is never NaN here).
 fn ceil_ms(t: f64) -> SimTime {
-    if t <= 0.0 { 0 } else { t.ceil() as SimTime }
+    if t <= 0.0 { 0 } else { super::time::ceil_ms(t) }
 }
 
 impl ProcessorSharing {

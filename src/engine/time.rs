@@ -13,9 +13,37 @@ pub fn format_seconds(t: SimTime) -> String {
     format!("{}.{:03}", t / SECOND, t % SECOND)
 }
 
+/// `x.round()` as milliseconds for a non-negative finite `x` (negative gives 0, past `u64`
+/// saturates), without the libm call: x86-64's baseline has no rounding instruction, and the
+/// request path rounds twice per request. Exact: `x − trunc(x)` is representable for every
+/// double, so the half-way test is the same as `f64::round`'s.
+#[inline]
+pub fn round_ms(x: f64) -> SimTime {
+    let whole = x as SimTime;
+    if x - whole as f64 >= 0.5 { whole.saturating_add(1) } else { whole }
+}
+
+/// `x.ceil()` as milliseconds for a non-negative finite `x`, without the libm call (as
+/// [`round_ms`]).
+#[inline]
+pub fn ceil_ms(x: f64) -> SimTime {
+    let whole = x as SimTime;
+    if (whole as f64) < x { whole.saturating_add(1) } else { whole }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rounding_without_libm_matches_the_std_functions() {
+        for x in [0.0, 0.4, 0.5, 0.49999999999999994, 1.5, 2.5, 1e-300, 7.0, 7.000001, 123456.5, 9.007199254740991e15] {
+            assert_eq!(round_ms(x), x.round() as SimTime, "round {x}");
+            assert_eq!(ceil_ms(x), x.ceil() as SimTime, "ceil {x}");
+        }
+        assert_eq!((round_ms(-3.0), ceil_ms(-0.5)), (0, 0));
+        assert_eq!((round_ms(1e30), ceil_ms(f64::INFINITY)), (u64::MAX, u64::MAX));
+    }
 
     #[test]
     fn seconds_are_printed_with_milliseconds() {

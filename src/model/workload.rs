@@ -682,9 +682,9 @@ impl Arrivals {
                 *count += 1;
                 // From the count, not by adding intervals, so rounding never accumulates.
                 let x = *start + *count as f64 * 1000.0 / *rate;
-                (x < MAX_MS).then(|| x.round() as SimTime)
+                (x < MAX_MS).then(|| crate::engine::round_ms(x))
             }
-            State::Poisson(p) => p.next(rng).map(|x| x.round() as SimTime),
+            State::Poisson(p) => p.next(rng).map(crate::engine::round_ms),
             State::Replay(r) => r.next(rng),
         };
         if t.is_none() {

@@ -33,6 +33,57 @@ pub(super) struct FluidCounts {
     answered: f64,
 }
 
+/// The fluid fidelity's state.
+#[derive(Debug, Default)]
+pub(super) struct FluidState {
+    carry: Vec<FluidCarry>,
+    counts: Vec<FluidCounts>,
+    /// When each task was last served, so a second serves each task once.
+    last_served: Vec<SimTime>,
+    /// Which workload's requests each target group serves.
+    tg_workload: Vec<Option<usize>>,
+    /// The tasks left with a backlog by their last second.
+    backlogged: Vec<usize>,
+    /// Scratch: the targets one second of a group is spread over.
+    targets: Vec<usize>,
+}
+
+/// One second of one task with no backlog, which every such task of a group shares: the ALB
+/// gives them the same share, so the queueing formulas are worked out once per group and second.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Key {
+    workload: usize,
+    task_definition: usize,
+    capacity: u64,
+    backlog: u64,
+    offered: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Second {
+    served: f64,
+    backlog: f64,
+    refused: f64,
+    response: f64,
+    /// The part of the response spent waiting rather than served at full speed, ms.
+    wait: f64,
+    in_flight: f64,
+    /// The share of the served requests answered after the ALB's timeout.
+    late: f64,
+}
+
+/// What a batch of tasks' seconds add to their service, applied once.
+#[derive(Debug, Default)]
+struct Batch {
+    errors: f64,
+    in_flight_delta: f64,
+    memory_delta: f64,
+    /// Answered requests and their response time, ms, gathered while the response is the same.
+    answered: f64,
+    response: f64,
+    wait: f64,
+}
+
 /// The mean response time, ms, of a task of `capacity` vCPUs whose requests use at most `cap`
 /// vCPU each and take `mean_s` CPU-ms, at offered load `rho` (< 1).
 pub(super) fn mean_response_ms(capacity: f64, cap: f64, mean_s: f64, rho: f64) -> f64 {
@@ -59,17 +110,18 @@ fn erlang_c(k: u32, a: f64) -> f64 {
 
 impl World<'_> {
     pub(super) fn start_fluid(&mut self) {
-        self.fluid_carry = vec![FluidCarry::default(); self.scenario.workloads.len()];
-        self.fluid_counts = vec![FluidCounts::default(); self.scenario.services.len()];
+        let fluid = &mut self.fluid_state;
+        fluid.carry = vec![FluidCarry::default(); self.scenario.workloads.len()];
+        fluid.counts = vec![FluidCounts::default(); self.scenario.services.len()];
         // Which workload's requests each target group serves (a blue/green service's second
         // group serves its workload too).
-        self.fluid_tg_workload = vec![None; self.target_groups.len()];
+        fluid.tg_workload = vec![None; self.target_groups.len()];
         for (w, spec) in self.scenario.workloads.iter().enumerate() {
-            self.fluid_tg_workload[spec.target_group] = Some(w);
+            fluid.tg_workload[spec.target_group] = Some(w);
             if let Some(s) = self.workloads[w].service
                 && let Some(bg) = self.scenario.services[s].blue_green
             {
-                self.fluid_tg_workload[bg.green_target_group] = Some(w);
+                fluid.tg_workload[bg.green_target_group] = Some(w);
             }
         }
         if !self.scenario.workloads.is_empty() && FLUID_STEP <= self.scenario.duration {
@@ -81,13 +133,15 @@ impl World<'_> {
     pub(super) fn fluid_tick(&mut self) {
         let now = self.now();
         let from = now - FLUID_STEP;
+        let backlogged = std::mem::take(&mut self.fluid_state.backlogged);
         for w in 0..self.scenario.workloads.len() {
             let Some(s) = self.workloads[w].service else { continue };
             let spec = &self.scenario.workloads[w];
             let expected = spec.arrivals.expected_arrivals(from.max(spec.start), now.max(spec.start));
-            let total = self.fluid_carry[w].arrivals + expected;
+            let carry = &mut self.fluid_state.carry[w];
+            let total = carry.arrivals + expected;
             let n = total.floor();
-            self.fluid_carry[w].arrivals = total - n;
+            carry.arrivals = total - n;
             self.traffic[s].minute_requests += n as u64;
             let mut tg = spec.target_group;
             let mut to_replacement = 0.0;
@@ -100,16 +154,17 @@ impl World<'_> {
             }
             self.fluid_route(s, w, tg, n - to_replacement);
         }
-        // Targets that got nothing this second (draining, say) still work off their backlog.
-        for g in 0..self.target_groups.len() {
-            let Some(w) = self.fluid_tg_workload[g] else { continue };
-            for k in 0..self.target_groups[g].targets.len() {
-                let t = self.target_groups[g].targets[k].task;
-                if self.tasks[t].serving.as_ref().is_some_and(|x| x.fluid_backlog > 0.0) && !self.fluid_served_now(t) {
-                    let s = self.tasks[t].service;
-                    self.fluid_serve(s, w, t, 0.0);
-                }
+        // Tasks that got nothing this second (draining, say) still work off their backlog.
+        for t in backlogged {
+            if self.fluid_served_now(t) || !self.tasks[t].serving.as_ref().is_some_and(|x| x.fluid_backlog > 0.0) {
+                continue;
             }
+            let Some(w) = self.task_target_group(t).and_then(|g| self.fluid_state.tg_workload[g]) else { continue };
+            let s = self.tasks[t].service;
+            let mut batch = Batch::default();
+            let mut memo = None;
+            self.fluid_serve(w, t, 0.0, &mut memo, &mut batch);
+            self.fluid_apply(s, &mut batch);
         }
         self.fluid_flush_counts();
         let next = now + FLUID_STEP;
@@ -119,7 +174,7 @@ impl World<'_> {
     }
 
     fn fluid_served_now(&self, t: usize) -> bool {
-        self.fluid_last_served.get(t).is_some_and(|&at| at == self.now())
+        self.fluid_state.last_served.get(t).is_some_and(|&at| at == self.now())
     }
 
     /// Spreads `n` requests of workload `w` over the routable targets of group `tg`, as the ALB
@@ -129,96 +184,133 @@ impl World<'_> {
         if n <= 0.0 {
             return;
         }
+        let mut targets = std::mem::take(&mut self.fluid_state.targets);
+        targets.clear();
         let group = &self.target_groups[tg];
-        let mut targets: Vec<usize> = group.targets.iter().filter(|x| x.routable()).map(|x| x.task).collect();
+        targets.extend(group.targets.iter().filter(|x| x.routable()).map(|x| x.task));
         if targets.is_empty() {
-            targets = group.targets.iter().filter(|x| x.state != TargetState::Draining).map(|x| x.task).collect();
+            targets.extend(group.targets.iter().filter(|x| x.state != TargetState::Draining).map(|x| x.task));
         }
         if targets.is_empty() {
-            self.fluid_counts[s].errors += n;
-            return;
+            self.fluid_state.counts[s].errors += n;
+        } else {
+            let share = n / targets.len() as f64;
+            let mut batch = Batch::default();
+            let mut memo = None;
+            for &t in &targets {
+                self.fluid_serve(w, t, share, &mut memo, &mut batch);
+            }
+            self.fluid_apply(s, &mut batch);
         }
-        let share = n / targets.len() as f64;
-        for t in targets {
-            self.fluid_serve(s, w, t, share);
-        }
+        self.fluid_state.targets = targets;
     }
 
-    /// One second of task `t` with `offered` new requests.
-    fn fluid_serve(&mut self, s: usize, w: usize, t: usize, offered: f64) {
+    /// One second of task `t` with `offered` new requests, into `batch`; `memo` holds the last
+    /// second worked out, which the next task of the group reuses when it is in the same state.
+    fn fluid_serve(&mut self, w: usize, t: usize, offered: f64, memo: &mut Option<(Key, Second)>, batch: &mut Batch) {
         let now = self.now();
-        if self.fluid_last_served.len() <= t {
-            self.fluid_last_served.resize(t + 1, u64::MAX);
+        let fluid = &mut self.fluid_state;
+        if fluid.last_served.len() <= t {
+            fluid.last_served.resize(t + 1, u64::MAX);
         }
-        self.fluid_last_served[t] = now;
+        fluid.last_served[t] = now;
         let spec = &self.scenario.workloads[w];
-        let td = &self.scenario.task_definitions[self.tasks[t].task_definition];
-        let (mean_s, timeout, memory_per_request) =
-            (spec.service_time.mean().max(1e-6), spec.timeout, spec.memory_per_request);
-        let limit = f64::from(td.app.max_concurrency.saturating_add(td.app.queue_limit));
-        let cap = td.app.request_cpu_cap;
-        let fails_without_role = crate::model::iam::missing_credentials(td.calls_aws_apis, td.task_role.as_ref());
+        let td_index = self.tasks[t].task_definition;
         let Some(serving) = self.tasks[t].serving.as_mut() else {
-            self.fluid_counts[s].errors += offered;
+            batch.errors += offered;
             return;
         };
         if !serving.reachable || now < serving.ready_at {
             // Dropped by the security group (a 504) or refused by an app not yet listening (502).
-            self.fluid_counts[s].errors += offered;
+            batch.errors += offered;
             return;
         }
         let capacity = serving.server.capacity();
-        let throughput = capacity * 1000.0 / mean_s;
-        let step_s = FLUID_STEP as f64 / 1000.0;
-        let pending = serving.fluid_backlog + offered;
-        let served = pending.min(throughput * step_s);
-        let mut backlog = pending - served;
-        let mut refused = 0.0;
-        if backlog > limit {
-            refused = backlog - limit;
-            backlog = limit;
+        let key = Key {
+            workload: w,
+            task_definition: td_index,
+            capacity: capacity.to_bits(),
+            backlog: serving.fluid_backlog.to_bits(),
+            offered: offered.to_bits(),
+        };
+        let second = match *memo {
+            Some((k, second)) if k == key => second,
+            _ => {
+                let td = &self.scenario.task_definitions[td_index];
+                let second = fluid_second(spec, td, capacity, serving.fluid_backlog, offered);
+                *memo = Some((key, second));
+                second
+            }
+        };
+        let mean_s = spec.service_time.mean().max(1e-6);
+        serving.fluid_backlog = second.backlog;
+        serving.fluid_work += second.served * mean_s;
+        batch.in_flight_delta += second.in_flight - serving.fluid_in_flight;
+        serving.fluid_in_flight = second.in_flight;
+        let memory = second.in_flight * spec.memory_per_request;
+        batch.memory_delta += memory - serving.memory_in_flight;
+        serving.memory_in_flight = memory;
+        if second.backlog > 0.0 {
+            fluid.backlogged.push(t);
         }
-        serving.fluid_backlog = backlog;
-        serving.fluid_work += served * mean_s;
-        let rho = if throughput > 0.0 { offered / (throughput * step_s) } else { 1.0 };
-        let mut response = mean_response_ms(capacity, cap, mean_s, rho);
-        if backlog > 1e-9 {
-            response += backlog / throughput.max(1e-9) * 1000.0;
-        }
-        let in_flight = served / step_s * response / 1000.0 + backlog;
-        let delta = in_flight - serving.fluid_in_flight;
-        serving.fluid_in_flight = in_flight;
-        serving.memory_in_flight = in_flight * memory_per_request;
-        let traffic = &mut self.traffic[s];
-        traffic.in_flight.add_rate(now, delta);
-        traffic.mem_in_use.add_rate(now, delta * memory_per_request);
-        let counts = &mut self.fluid_counts[s];
-        counts.errors += refused;
-        if fails_without_role {
-            counts.errors += served;
+        batch.errors += second.refused;
+        let td = &self.scenario.task_definitions[td_index];
+        if crate::model::iam::missing_credentials(td.calls_aws_apis, td.task_role.as_ref()) {
+            batch.errors += second.served;
             return;
         }
-        // Responses later than the ALB's timeout are 504s: the exponential tail past it.
-        let late = served * (-(timeout as f64) / response.max(1e-9)).exp();
-        counts.errors += late;
-        let served = served - late;
-        let whole = (counts.answered + served).floor();
-        counts.answered = counts.answered + served - whole;
+        let late = second.served * second.late;
+        batch.errors += late;
+        if batch.answered > 0.0 && (batch.response, batch.wait) != (second.response, second.wait) {
+            self.fluid_record(self.tasks[t].service, batch);
+        }
+        batch.response = second.response;
+        batch.wait = second.wait;
+        batch.answered += second.served - late;
+    }
+
+    /// A batch's counts into its service.
+    fn fluid_apply(&mut self, s: usize, batch: &mut Batch) {
+        let now = self.now();
+        self.fluid_record(s, batch);
+        self.fluid_state.counts[s].errors += batch.errors;
+        let traffic = &mut self.traffic[s];
+        if batch.in_flight_delta != 0.0 {
+            traffic.in_flight.add_rate(now, batch.in_flight_delta);
+        }
+        if batch.memory_delta != 0.0 {
+            traffic.mem_in_use.add_rate(now, batch.memory_delta);
+        }
+        *batch = Batch::default();
+    }
+
+    /// The batch's answered requests into the latency histograms, whole ones only: the fraction
+    /// waits for the next.
+    fn fluid_record(&mut self, s: usize, batch: &mut Batch) {
+        let answered = std::mem::take(&mut batch.answered);
+        if answered <= 0.0 {
+            return;
+        }
+        let counts = &mut self.fluid_state.counts[s];
+        let whole = (counts.answered + answered).floor();
+        counts.answered = counts.answered + answered - whole;
         let k = whole as u64;
         if k > 0 {
-            let ms = response.round() as u64;
+            let response = batch.response;
+            let ms = crate::engine::round_ms(response);
+            let traffic = &mut self.traffic[s];
             traffic.minute_latency.record_n(ms, k);
             traffic.latency.record_n(ms, k);
             traffic.response_ms_total += response * whole;
-            traffic.wait_ms_total += (response - mean_s / cap.min(capacity).max(1e-9)).max(0.0) * whole;
+            traffic.wait_ms_total += batch.wait * whole;
         }
     }
 
     /// Whole errors to the minute's count; the fractions wait for the next second.
     fn fluid_flush_counts(&mut self) {
-        for s in 0..self.fluid_counts.len() {
-            let e = self.fluid_counts[s].errors.floor();
-            self.fluid_counts[s].errors -= e;
+        for (s, counts) in self.fluid_state.counts.iter_mut().enumerate() {
+            let e = counts.errors.floor();
+            counts.errors -= e;
             self.traffic[s].minute_errors += e as u64;
         }
     }
@@ -233,11 +325,45 @@ impl World<'_> {
         serving.fluid_in_flight = 0.0;
         serving.fluid_backlog = 0.0;
         serving.memory_in_flight = 0.0;
-        self.fluid_counts[s].errors += backlog;
+        self.fluid_state.counts[s].errors += backlog;
         let traffic = &mut self.traffic[s];
         traffic.in_flight.add_rate(now, -in_flight);
         traffic.mem_in_use.add_rate(now, -memory);
     }
+}
+
+/// One second of a task of `capacity` vCPUs that starts it with `backlog` requests waiting and is
+/// offered `offered` more: it completes at most its full-CPU throughput, the rest waits, past
+/// `max_concurrency + queue_limit` refused.
+fn fluid_second(
+    spec: &crate::model::workload::Workload,
+    td: &crate::model::task_definition::TaskDefinition,
+    capacity: f64,
+    backlog: f64,
+    offered: f64,
+) -> Second {
+    let mean_s = spec.service_time.mean().max(1e-6);
+    let limit = f64::from(td.app.max_concurrency.saturating_add(td.app.queue_limit));
+    let throughput = capacity * 1000.0 / mean_s;
+    let step_s = FLUID_STEP as f64 / 1000.0;
+    let pending = backlog + offered;
+    let served = pending.min(throughput * step_s);
+    let mut backlog = pending - served;
+    let mut refused = 0.0;
+    if backlog > limit {
+        refused = backlog - limit;
+        backlog = limit;
+    }
+    let rho = if throughput > 0.0 { offered / (throughput * step_s) } else { 1.0 };
+    let mut response = mean_response_ms(capacity, td.app.request_cpu_cap, mean_s, rho);
+    if backlog > 1e-9 {
+        response += backlog / throughput.max(1e-9) * 1000.0;
+    }
+    let in_flight = served / step_s * response / 1000.0 + backlog;
+    // Responses later than the ALB's timeout are 504s: the exponential tail past it.
+    let late = (-(spec.timeout as f64) / response.max(1e-9)).exp();
+    let wait = (response - mean_s / td.app.request_cpu_cap.min(capacity).max(1e-9)).max(0.0);
+    Second { served, backlog, refused, response, wait, in_flight, late }
 }
 
 #[cfg(test)]

@@ -239,10 +239,7 @@ struct World<'a> {
     instance_busy_ms: Vec<f64>,
     groups: Vec<groups::GroupState>,
     /// The fluid fidelity's state: per workload, per service, per task, per target group.
-    fluid_carry: Vec<fluid::FluidCarry>,
-    fluid_counts: Vec<fluid::FluidCounts>,
-    fluid_last_served: Vec<SimTime>,
-    fluid_tg_workload: Vec<Option<usize>>,
+    fluid_state: fluid::FluidState,
     /// The instance type entry of Fargate's micro-VMs.
     fargate_type: usize,
     /// Per Auto Scaling group, the task group its instances are dedicated to (an Elastic
@@ -314,10 +311,7 @@ impl<'a> World<'a> {
             instance_busy_ms: Vec::new(),
             groups: scenario.auto_scaling_groups.iter().map(groups::GroupState::new).collect(),
             managed: Vec::new(),
-            fluid_carry: Vec::new(),
-            fluid_counts: Vec::new(),
-            fluid_last_served: Vec::new(),
-            fluid_tg_workload: Vec::new(),
+            fluid_state: fluid::FluidState::default(),
             fargate_type: 0,
             group_dedication: Vec::new(),
             filling_groups: false,
