@@ -237,3 +237,62 @@ scheduling_strategy = "DAEMON"
     assert_eq!(on("shop"), vec!["shop-1", "shop-2"]);
     assert_eq!(on("agent"), vec!["shared-1"]);
 }
+
+/// One m5.large ($0.096 an hour, 2048 CPU units) registered from the start, a Fargate service
+/// `api` and a service `web` on the EC2 launch type (512 CPU units, 1 GiB).
+fn fargate_and_ec2(duration: &str, api: u32, web: u32, extra: &str) -> RunResult {
+    run(
+        duration,
+        &format!(
+            "[[cluster.auto_scaling_groups]]\nname = \"g\"\ninstance_type = \"m5.large\"\ndesired_capacity = 1\n{}[task_definitions.web]\ncpu = 512\nmemory = 1024\n[[task_definitions.web.containers]]\nname = \"web\"\nimage = \"{IMAGE}\"\n[services.api]\ntask_definition = \"api\"\ndesired_count = {api}\nlaunch_type = \"FARGATE\"\n[services.web]\ntask_definition = \"web\"\ndesired_count = {web}\n{extra}",
+            task("execution_role = { name = \"exec\" }")
+        ),
+    )
+}
+
+#[test]
+fn fargate_tasks_reserve_nothing_of_the_clusters_instances() {
+    // CPUReservation and MemoryReservation are "only supported for tasks hosted on an Amazon EC2
+    // instance" (ECS-DG:cloudwatch-metrics.md): two Fargate tasks of 1024 units and 2 GiB count
+    // for nothing, and the one EC2 task of 512 units and 1 GiB is 512 / 2048 = 25% of the
+    // cluster's registered CPU and 1024 / M of its registered memory M.
+    let r = fargate_and_ec2("5m", 2, 1, "");
+    let registered = &events(&r, EventKind::InstanceRegistered)[0].detail;
+    let memory: f64 = registered
+        .split("CPU units, ")
+        .nth(1)
+        .and_then(|x| x.split(" MiB").next())
+        .and_then(|x| x.parse().ok())
+        .unwrap_or_else(|| panic!("{registered}"));
+    let (api, web) = (&r.summary[0], &r.summary[1]);
+    assert_eq!((api.service.as_str(), api.running, web.running), ("api", 2, 1));
+    assert_eq!((api.cpu_reserved_pct, api.mem_reserved_pct), (0.0, 0.0));
+    assert!((web.cpu_reserved_pct - 25.0).abs() < 1e-9, "{}", web.cpu_reserved_pct);
+    assert!((web.mem_reserved_pct - 100.0 * 1024.0 / memory).abs() < 1e-9, "{}", web.mem_reserved_pct);
+    assert!(
+        r.timeseries.iter().filter(|x| x.service == 0).all(|x| x.cpu_reserved_pct == 0.0 && x.mem_reserved_pct == 0.0)
+    );
+}
+
+#[test]
+fn an_idle_instance_is_billed_to_the_services_on_instances_and_a_fargate_task_to_its_own() {
+    // README, billing: an empty instance's cost goes "to the services that run on instances".
+    // `web` runs no task, but it is the one service on the EC2 launch type: the m5.large's 10
+    // minutes, 600 s × $0.096 / 3600 = $0.016, are all its cost, and all idle. The Fargate task
+    // is billed from its pull (20 s) until it stops after its service is set to 0 at 5:30; the
+    // rest of that minute is its service's too, not idle capacity for `web`:
+    // (stop − 20 s) × $0.04937 / 3600.
+    let r = fargate_and_ec2(
+        "10m",
+        1,
+        0,
+        "[[actions]]\nat = \"5m30s\"\nset_desired_count = { service = \"api\", desired_count = 0 }\n",
+    );
+    let stop = events(&r, EventKind::TaskStopped)[0].time as f64 / 1000.0;
+    assert!((330.0..=360.0).contains(&stop), "{stop}");
+    let (api, web) = (&r.summary[0], &r.summary[1]);
+    assert!((web.cost_usd - 0.016).abs() < 1e-9, "{}", web.cost_usd);
+    assert!((web.idle_cost_usd - 0.016).abs() < 1e-9, "{}", web.idle_cost_usd);
+    assert!((api.cost_usd - 0.04937 * (stop - 20.0) / 3600.0).abs() < 1e-9, "{} at {stop}", api.cost_usd);
+    assert!(api.idle_cost_usd.abs() < 1e-12, "{}", api.idle_cost_usd);
+}

@@ -23,6 +23,15 @@ impl World<'_> {
         let n = self.services.len();
         let mut weights = vec![0.0; n * self.cluster.instances.len()];
         let mut cluster_weights = vec![0.0; n];
+        // A Fargate micro-VM is its task's, all of it: once the task has stopped, the rest of
+        // its last minute and the one-minute minimum settled at its end are still its service's
+        // cost, not capacity left idle for the cluster to absorb.
+        for task in &self.tasks {
+            let vm = &self.cluster.instances[task.instance];
+            if vm.fargate && vm.tasks.is_empty() && vm.terminated_at.is_some_and(|t| t > from) {
+                weights[task.instance * n + task.service] = 1.0;
+            }
+        }
         for (i, inst) in self.cluster.instances.iter().enumerate() {
             for &t in &inst.tasks {
                 let task = &self.tasks[t];
@@ -35,6 +44,16 @@ impl World<'_> {
                     // An empty instance's cost goes to the services that run on instances.
                     cluster_weights[task.service] += w;
                 }
+            }
+        }
+        if cluster_weights.iter().all(|&w| w == 0.0) {
+            // No task runs on any instance: an empty instance's cost goes evenly to the services
+            // that run on instances (README, "Billing": idle cost goes "to the services that run
+            // on instances"), never to a Fargate service, whose tasks no instance ever hosts.
+            // Without any such service, `allocate` shares it evenly among all, so that the
+            // services' costs still add up to the bill.
+            for (w, def) in cluster_weights.iter_mut().zip(&self.scenario.services) {
+                *w = if def.fargate { 0.0 } else { 1.0 };
             }
         }
         let mut to = vec![0.0; n];

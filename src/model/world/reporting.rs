@@ -41,10 +41,17 @@ impl World<'_> {
             }
             active += u32::from(inst.status == InstanceStatus::Active);
         }
-        let (reserved_cpu, reserved_mem) = svc.tasks.iter().fold((0.0, 0.0), |(c, m), &t| {
-            let r = &self.requirements[self.tasks[t].task_definition];
-            (c + f64::from(r.cpu), m + f64::from(r.memory))
-        });
+        // CPUReservation and MemoryReservation are "only supported for tasks hosted on an Amazon
+        // EC2 instance" (ECS-DG:cloudwatch-metrics.md, available metrics): a Fargate task
+        // reserves nothing of the cluster's instances, and a Fargate service's share is 0.
+        let (reserved_cpu, reserved_mem) = svc
+            .tasks
+            .iter()
+            .filter(|&&t| !self.cluster.instances[self.tasks[t].instance].fargate)
+            .fold((0.0, 0.0), |(c, m), &t| {
+                let r = &self.requirements[self.tasks[t].task_definition];
+                (c + f64::from(r.cpu), m + f64::from(r.memory))
+            });
         let pct = |used: f64, total: u64| if total == 0 { 0.0 } else { 100.0 * used / total as f64 };
         ServiceSample {
             time: self.now(),
