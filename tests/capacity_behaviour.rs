@@ -167,6 +167,36 @@ fn a_group_target_tracking_policy_reacts_later_with_basic_monitoring() {
 }
 
 #[test]
+fn a_group_target_tracking_scale_in_on_five_minute_data_happens_once_per_cooldown() {
+    // Four m5.large (8 vCPU), four tasks of one vCPU, 96 requests/s of 25 ms: 2.4 vCPU busy, 30%
+    // per instance. With basic monitoring AlarmLow is 3 five-minute periods below 45%: minutes
+    // 0-15, seen at 16:00 → ceil(4 × 30 / 50) = 3. The alarm stays in ALARM, and invokes the
+    // policy every minute, on the same datapoint until 21:00: from 3 it would ask
+    // ceil(3 × 30 / 50) = 2 at 17:00, yet "scale-in activities can also be delayed when an
+    // Auto Scaling group is in a cooldown period" (the default 300 s). At 21:00 the period
+    // 15:00-20:00 shows 2.4 vCPU over 3 instances, 40%: ceil(3 × 40 / 50) = 3, no change.
+    let r = run(
+        "25m",
+        &format!(
+            "{}[[cluster.auto_scaling_groups.scaling.target_tracking]]\npredefined_metric = \"ASGAverageCPUUtilization\"\ntarget_value = 50\n{}[target_groups.web]\nhealth_check = {{ interval = \"5s\", timeout = \"2s\", healthy_threshold = 2 }}\n[services.web]\ntask_definition = \"web\"\ndesired_count = 4\nload_balancer = {{ target_group = \"web\", container_name = \"c\", container_port = 80 }}\n[workloads.web]\ntarget_group = \"web\"\narrivals = {{ process = \"constant\", rate = 96 }}\nservice_time = \"25ms\"\n",
+            group("g", 4, "min_size = 1\nmax_size = 6"),
+            task("web", 1024).replace("memory = 1024\n[[", "memory = 1024\napp = { ready_time = \"0s\" }\n[[")
+                + "port_mappings = [{ container_port = 80, host_port = 0 }]\n"
+        ),
+    );
+    let scaling = timeline(&r, EventKind::GroupScaling);
+    assert_eq!(scaling.len(), 1, "{scaling:?}");
+    assert_eq!(scaling[0].0, 960);
+    assert!(scaling[0].1.contains("desired capacity 4 -> 3") && scaling[0].1.contains("AlarmLow"), "{}", scaling[0].1);
+    let held: Vec<u64> = events(&r, EventKind::ScalingHeld)
+        .iter()
+        .filter(|e| e.detail.contains("a desired capacity of 2 (now 3)") && e.detail.contains("scale-in cooldown"))
+        .map(|e| e.time / 60_000)
+        .collect();
+    assert_eq!(held, vec![17, 18, 19, 20]);
+}
+
+#[test]
 fn a_scheduled_action_sets_the_group_desired_capacity() {
     let r = run(
         "12m",
@@ -259,4 +289,157 @@ fn an_availability_zone_outage_moves_the_group_and_it_rebalances_after() {
     assert_eq!(terminated, vec![300, 300, 990, 990]);
     assert_eq!(r.summary[0].instances, 4);
     assert_eq!(r.summary[0].running, 4);
+}
+
+// ----- Elastic Beanstalk: simple scaling on a five-minute trigger ---------------------------
+
+/// An Elastic Beanstalk environment on c5.large (2 vCPU) behind a target group with a 30 s
+/// deregistration delay: one task of 1792 CPU units per instance, the default trigger (Average
+/// CPUUtilization over one 5-minute period, visible a minute after it ends) with thresholds 60
+/// and 25, and the group's 360 s cooldown. Requests of exactly 20 ms of CPU arrive as `arrivals`
+/// says from 1:00 (once the first task serves): r requests/s keep 0.02 × r vCPU busy. The
+/// environment's instances boot in exactly 50 s (in service then) and register 30 s later.
+fn beanstalk(duration: &str, max: u32, arrivals: &str) -> RunResult {
+    let text = format!(
+        r#"duration = "{duration}"
+{CLUSTER}
+[task_definitions.shop]
+network_mode = "bridge"
+app = {{ ready_time = "0s" }}
+[[task_definitions.shop.containers]]
+name = "app"
+image = "app"
+cpu = 1792
+memory = 1536
+port_mappings = [{{ container_port = 80, host_port = 80 }}]
+[target_groups.shop]
+health_check = {{ interval = "5s", timeout = "2s", healthy_threshold = 2 }}
+deregistration_delay = "30s"
+[beanstalk.shop]
+task_definition = "shop"
+instance_type = "c5.large"
+min_size = 1
+max_size = {max}
+load_balancer = {{ target_group = "shop", container_name = "app", container_port = 80 }}
+trigger = {{ measure_name = "CPUUtilization", upper_threshold = 60, lower_threshold = 25 }}
+[workloads.shop]
+target_group = "shop"
+arrivals = {{ {arrivals} }}
+service_time = "20ms"
+start = "1m"
+"#
+    );
+    let mut s = Scenario::from_str_named("beanstalk.toml", text, &[]).unwrap_or_else(|e| panic!("{e}"));
+    // The environment's group takes the defaults (40-80 s, 20-40 s); fixed here so that the
+    // cooldown's start is known to the second.
+    s.auto_scaling_groups[0].boot_time = ecsim::engine::Distribution::Fixed(50_000.0);
+    s.auto_scaling_groups[0].agent_registration_time = ecsim::engine::Distribution::Fixed(30_000.0);
+    simulate(&s)
+}
+
+/// (minute, detail) of the `scaling_held` events of a policy.
+fn held(r: &RunResult, policy: &str) -> Vec<(u64, String)> {
+    events(r, EventKind::ScalingHeld)
+        .iter()
+        .filter(|e| e.detail.contains(policy))
+        .map(|e| (e.time / 60_000, e.detail.clone()))
+        .collect()
+}
+
+#[test]
+fn an_alarm_on_a_five_minute_period_invokes_its_policy_every_minute_and_the_cooldown_paces_it() {
+    // CloudWatch: an alarm with an Auto Scaling action "continues to invoke the action once per
+    // minute that the alarm remains in the new state" (alarm-actions docs), whatever its period.
+    // EC2 Auto Scaling: a simple policy waits for the group's cooldown, which starts when the
+    // last instance finishes launching (ASG:ec2-auto-scaling-scaling-cooldowns.md).
+    // - 40 requests/s to 10:00 (0.8 vCPU: 40%; the period 0:00-5:00 with its idle first minute
+    //   at 32%), then 150 (3 vCPU: one instance saturated).
+    // - The period 10:00-15:00 is at 100%, visible at 16:00: the scale-up alarm goes to ALARM and
+    //   the group goes 1 → 2. The instance is in service at 16:50: cooldown to 16:50 + 360 s =
+    //   22:50.
+    // - 17:00 to 20:00: the same period is still the latest, the alarm still in ALARM: invoked
+    //   every minute, held each time. 21:00 and 22:00: the period 15:00-20:00 (100% on the old
+    //   instance, then 3 vCPU over 4 = 75% with its backlog on top) is above 60: held again.
+    // - 23:00, the first minute past 22:50: 2 → 3, the maximum. (Once per new period, as before,
+    //   it would have waited until 26:00.)
+    let r = beanstalk("25m", 3, r#"pattern = "step", initial = 40, changes = [{ at = "10m", rate = 150 }]"#);
+    let scaling: Vec<(u64, String)> = timeline(&r, EventKind::GroupScaling)
+        .into_iter()
+        .filter(|(_, d)| d.contains("AWSEBScaleUpPolicyAlarm"))
+        .map(|(t, d)| (t, d.split(". Cause").next().unwrap_or_default().to_string()))
+        .collect();
+    assert_eq!(
+        scaling,
+        vec![
+            (960, "Auto Scaling group shop: desired capacity 1 -> 2".to_string()),
+            (1380, "Auto Scaling group shop: desired capacity 2 -> 3".to_string())
+        ]
+    );
+    let up = held(&r, "ScaleUpPolicy wanted group shop a desired capacity of 3 (now 2)");
+    assert_eq!(up.iter().map(|h| h.0).collect::<Vec<_>>(), vec![17, 18, 19, 20, 21, 22], "{up:?}");
+    for (_, detail) in &up {
+        assert!(
+            detail.ends_with(
+                "the group's cooldown is in effect until 22:50 (its last scaling activity completed at 16:50)"
+            ),
+            "{detail}"
+        );
+    }
+    // At 24:00 the next activity's cooldown (23:50 + 360 s) holds the policy at the maximum.
+    let after = held(&r, "ScaleUpPolicy wanted group shop a desired capacity of 4 (now 3)");
+    assert!(after.first().is_some_and(|h| h.0 == 24 && h.1.contains("until 29:50")), "{after:?}");
+}
+
+#[test]
+fn the_group_cooldown_holds_a_scale_in_after_a_scale_out_and_the_instance_drains_first() {
+    // The cooldown belongs to the group: "any further scaling activities initiated by simple
+    // scaling policies" wait for it, scale-in as well (ASG:ec2-auto-scaling-scaling-cooldowns.md).
+    // - 40 requests/s, 70 (1.4 vCPU: 70%) from 10:00, 20 (0.4 vCPU) from 16:00.
+    // - 16:00: the period 10:00-15:00 at 70% adds an instance, in service at 16:50: cooldown
+    //   until 22:50. The scale-up alarm, still in ALARM to 20:00, is held.
+    // - The period 15:00-20:00: minute 15 at 70% on one instance; minutes 16-19 at 0.4 vCPU over
+    //   two instances in service (20 points shared by two datapoints, the new one idle until it
+    //   serves): (70 + 4 × 20) / 9 = 16.7% < 25, visible at 21:00. The scale-down alarm asks
+    //   2 → 1 at 21:00 and 22:00: held by the cooldown; at 23:00 the group goes 2 → 1.
+    // - The group is attached to the target group (Elastic Beanstalk's load balancer sends to
+    //   the instances): it deregisters the instance, which drains for the 30 s delay, and
+    //   terminates it at 23:30, not at once; no request is cut off.
+    // - The scale-in's cooldown starts then: 23:30 + 360 s = 29:30. The alarm asks again at
+    //   24:00 and 25:00 (the same period), and 26:00 (the period 20:00-25:00, 0.4 vCPU over two
+    //   instances, then one: 10-20%): held until 29:30, ahead of the minimum of 1.
+    let r = beanstalk(
+        "26m",
+        4,
+        r#"pattern = "step", initial = 40, changes = [{ at = "10m", rate = 70 }, { at = "16m", rate = 20 }]"#,
+    );
+    let scaling: Vec<(u64, String)> = timeline(&r, EventKind::GroupScaling)
+        .into_iter()
+        .map(|(t, d)| (t, d.split(". Cause").next().unwrap_or_default().to_string()))
+        .collect();
+    assert_eq!(
+        scaling,
+        vec![
+            (960, "Auto Scaling group shop: desired capacity 1 -> 2".to_string()),
+            (1380, "Auto Scaling group shop: desired capacity 2 -> 1".to_string())
+        ]
+    );
+    let down = held(&r, "ScaleDownPolicy wanted group shop a desired capacity of 1 (now 2)");
+    assert_eq!(down.iter().map(|h| h.0).collect::<Vec<_>>(), vec![21, 22], "{down:?}");
+    assert!(down.iter().all(|h| h.1.contains("cooldown is in effect until 22:50")), "{down:?}");
+    let draining = events(&r, EventKind::TargetDraining);
+    assert_eq!(draining.len(), 1);
+    assert_eq!(draining[0].time, 1_380_000);
+    assert!(draining[0].detail.contains("WaitingForELBConnectionDraining, 30.000 s delay"), "{}", draining[0].detail);
+    let gone = events(&r, EventKind::InstanceTerminated);
+    assert_eq!(gone.iter().map(|e| e.time).collect::<Vec<_>>(), vec![1_410_000]);
+    assert_eq!(gone[0].instance, draining[0].instance);
+    let errors: Vec<(u64, u64)> =
+        r.timeseries.iter().filter(|x| x.errors_5xx > 0).map(|x| (x.time / 60_000, x.errors_5xx)).collect();
+    assert_eq!(errors, vec![], "5xx by minute");
+    let again = held(&r, "ScaleDownPolicy wanted group shop a desired capacity of 0 (now 1)");
+    assert_eq!(again.iter().map(|h| h.0).collect::<Vec<_>>(), vec![24, 25, 26], "{again:?}");
+    assert!(
+        again.iter().all(|h| h.1.ends_with("until 29:30 (its last scaling activity completed at 23:30)")),
+        "{again:?}"
+    );
 }

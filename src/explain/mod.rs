@@ -338,6 +338,17 @@ fn render(scenario: &Scenario, g: &Group) -> Line {
                 )
             }
         }
+        // EC2 Auto Scaling deregistering an instance of a group attached to the target group:
+        // the detail is already the message.
+        TargetDraining if first.detail.starts_with("Auto Scaling group") => {
+            let detail = first.detail.replace(".000 s delay", " s deregistration delay");
+            format!(
+                "{detail}: the target{} of (service {svc}) drain{}: {}.",
+                plural(n),
+                if n == 1 { "s" } else { "" },
+                tasks()
+            )
+        }
         TargetDraining => {
             let delay = last_parenthesis(&first.detail).replace(".000 s delay", " s deregistration delay");
             format!(
@@ -362,9 +373,13 @@ fn render(scenario: &Scenario, g: &Group) -> Line {
             None => first.detail.clone(),
         },
         DesiredCountChanged => format!("(service {svc}) {}", first.detail),
+        // A group's own policies and scheduled actions are EC2 Auto Scaling's; a service's are
+        // Application Auto Scaling's.
+        ScalingActivity | ScalingHeld | ScheduledAction if svc.is_empty() => {
+            format!("EC2 Auto Scaling: {}", first.detail)
+        }
         ScalingActivity | ScalingHeld | ScheduledAction => {
-            let whose = if svc.is_empty() { String::new() } else { format!(" (service {svc})") };
-            format!("Application Auto Scaling{whose}: {}", first.detail)
+            format!("Application Auto Scaling (service {svc}): {}", first.detail)
         }
         AlarmStateChanged => format!("CloudWatch: {}", first.detail),
         SpotInterruption | RebalanceRecommendation if !first.instance.is_empty() => {
@@ -582,8 +597,13 @@ fn draining_reason(scenario: &Scenario, detail: &str) -> Option<String> {
     let tg = target_group(detail)?;
     let spec = scenario.target_groups.iter().find(|t| t.name == tg)?;
     let s = spec.deregistration_delay / SECOND;
+    let then = if detail.starts_with("Auto Scaling group") {
+        "the group terminates the instance, and its task with it, only when the delay is over"
+    } else {
+        "ECS stops the task only when the delay is over"
+    };
     Some(format!(
-        "the target group's deregistration delay is {s} s{}: the ALB sends no new requests to a draining target and lets those in flight finish, and ECS stops the task only when the delay is over.",
+        "the target group's deregistration delay is {s} s{}: the ALB sends no new requests to a draining target and lets those in flight finish, and {then}.",
         if s == 300 { " (the default)" } else { "" }
     ))
 }
@@ -802,10 +822,38 @@ fn header(scenario: &Scenario, out: &mut String) {
         if let Some(a) = &s.auto_scaling {
             let _ = write!(text, "; Service Auto Scaling {}–{}", a.min_capacity, a.max_capacity);
         }
-        if !s.capacity_provider_strategy.is_empty() {
-            text.push_str("; a capacity provider strategy");
+        if let Some(how) = capacity_text(scenario, s) {
+            text.push_str("; ");
+            text.push_str(&how);
         }
         wrap("", "  ", &text, out);
+    }
+}
+
+/// Where a service's tasks run, as declared: `launch_type = "FARGATE"` (which the scenario
+/// keeps as a strategy of the one FARGATE provider, to the same effect), or its capacity
+/// provider strategy. None for the EC2 launch type, the default.
+fn capacity_text(scenario: &Scenario, s: &crate::model::service::ServiceDefinition) -> Option<String> {
+    let name = |i: &crate::model::capacity_provider::StrategyItem| {
+        scenario.capacity_providers.get(i.provider).map_or("?", |p| p.name.as_str())
+    };
+    match s.capacity_provider_strategy.as_slice() {
+        [] => None,
+        [only] if s.fargate && name(only) == crate::model::capacity_provider::FARGATE && only.base == 0 => {
+            Some("on Fargate".to_string())
+        }
+        items => {
+            let list = items
+                .iter()
+                .map(|i| {
+                    let base = if i.base > 0 { format!(" base {}", i.base) } else { String::new() };
+                    format!("{}{base} weight {}", name(i), i.weight)
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let on = if s.fargate { "on Fargate, " } else { "" };
+            Some(format!("{on}capacity provider strategy {list}"))
+        }
     }
 }
 
@@ -1176,6 +1224,53 @@ desired_count = 3
         // each: the third task cannot be placed.
         assert!(text.contains("is already using a port required by your task. [RESOURCE:PORTS]"), "{text}");
         assert!(text.contains("web: desired 3, running 2, pending 1 (1 unplaced)"), "{text}");
+    }
+
+    #[test]
+    fn the_header_says_where_a_service_runs_as_declared() {
+        // `launch_type = "FARGATE"` is no capacity provider strategy; a strategy is listed; a
+        // service of the EC2 launch type says neither.
+        let text = format!(
+            "{SCENARIO}[capacity_providers.cp]\nauto_scaling_group = \"web\"\n[task_definitions.api]\nnetwork_mode = \"awsvpc\"\ncpu = 256\nmemory = 512\n[[task_definitions.api.containers]]\nname = \"api\"\nimage = \"app:1\"\n[services.api]\ntask_definition = \"api\"\ndesired_count = 1\nlaunch_type = \"FARGATE\"\n[services.mix]\ntask_definition = \"api\"\ndesired_count = 1\ncapacity_provider_strategy = [{{ capacity_provider = \"FARGATE\", base = 1, weight = 1 }}, {{ capacity_provider = \"FARGATE_SPOT\", weight = 3 }}]\n[services.ec2]\ntask_definition = \"web\"\ndesired_count = 0\ncapacity_provider_strategy = [{{ capacity_provider = \"cp\", weight = 1 }}]\n"
+        );
+        let s = Scenario::from_str_named("t.toml", text, &[]).unwrap();
+        let mut out = String::new();
+        header(&s, &mut out);
+        let out = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            out.contains("Service api (REPLICA, desired 1): api:1 reserves 256 CPU units and 512 MiB; on Fargate"),
+            "{out}"
+        );
+        assert!(!out.contains("api:1 reserves 256 CPU units and 512 MiB; on Fargate; capacity"), "{out}");
+        assert!(
+            out.contains("; on Fargate, capacity provider strategy FARGATE base 1 weight 1, FARGATE_SPOT weight 3"),
+            "{out}"
+        );
+        assert!(out.contains("; capacity provider strategy cp weight 1"), "{out}");
+        assert!(!out.contains("a capacity provider strategy"), "{out}");
+        assert!(
+            out.contains(
+                "Service web (REPLICA, desired 3): web:1 reserves 1024 CPU units and 512 MiB, host port 80 Service"
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn group_scaling_is_ec2_auto_scaling_and_service_scaling_application_auto_scaling() {
+        let s = scenario();
+        let mut held = event(
+            60.0,
+            EventKind::ScalingHeld,
+            "",
+            "",
+            "Policy up wanted group g a desired capacity of 3 (now 2); nothing changed: the group's cooldown is in effect until 06:50 (its last scaling activity completed at 00:50)",
+        );
+        held.service = String::new();
+        let service = event(120.0, EventKind::ScalingActivity, "", "", "Successfully set desired count to 4 (from 3).");
+        let text = flat(&s, &result(vec![held, service], rows(3, 3)));
+        assert!(text.contains("EC2 Auto Scaling: Policy up wanted group g"), "{text}");
+        assert!(text.contains("Application Auto Scaling (service web): Successfully set desired count to 4"), "{text}");
     }
 
     #[test]

@@ -288,6 +288,15 @@ pub enum Held {
     /// Within the scale-out cooldown and not larger than the capacity set then.
     ScaleOutCooldown,
     ScaleInCooldown,
+    /// A simple scaling policy of an Auto Scaling group: the group's last scaling activity has
+    /// not completed yet (its cooldown starts when it does).
+    ActivityInProgress,
+    /// A simple scaling policy of an Auto Scaling group: the group's cooldown, which started
+    /// when its last scaling activity completed, runs until `until`.
+    GroupCooldown {
+        completed_at: SimTime,
+        until: SimTime,
+    },
     /// Another target tracking policy does not want to scale in.
     NotAllAgree,
     AtMaximum(u32),
@@ -364,6 +373,76 @@ pub fn decide(
         return Decision::Held { wanted: best, by: by[0], why: Held::AtMinimum(min) };
     }
     Decision::Set { capacity, by, scale_out: false }
+}
+
+/// EC2 Auto Scaling's cooldown for simple scaling policies
+/// (ASG:ec2-auto-scaling-scaling-cooldowns.md): "After your Auto Scaling group launches or
+/// terminates instances, it waits for a cooldown period to end before any further scaling
+/// activities initiated by simple scaling policies can start."
+///
+/// - It belongs to the group, not to a policy or a direction: after a scale-out, a scale-in by
+///   a simple policy waits too, and the other way round.
+/// - It starts "when the last instance finishes launching or terminating": while the activity
+///   is in progress, simple policies wait as well. Behind a load balancer a terminating
+///   instance finishes when its connection draining (the deregistration delay) is over.
+/// - Its length is the cooldown of the policy that started the activity (a policy-specific
+///   cooldown overrides the group's default).
+/// - Step and target tracking policies ignore it (they have instance warmup instead), and so do
+///   scheduled actions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SimpleCooldown {
+    /// The last activity a simple policy started: its cooldown, and when it completed (`None`
+    /// while it is in progress).
+    last: Option<(SimTime, Option<SimTime>)>,
+}
+
+impl SimpleCooldown {
+    /// A simple policy started a scaling activity whose cooldown is `cooldown`.
+    pub fn started(&mut self, cooldown: SimTime) {
+        self.last = Some((cooldown, None));
+    }
+
+    pub fn in_progress(&self) -> bool {
+        matches!(self.last, Some((_, None)))
+    }
+
+    /// The activity in progress completed at `at`: the cooldown runs from now.
+    pub fn completed(&mut self, at: SimTime) {
+        if let Some((cooldown, None)) = self.last {
+            self.last = Some((cooldown, Some(at)));
+        }
+    }
+
+    /// Why a simple policy may not start an activity at `now`, if it may not.
+    pub fn holds(&self, now: SimTime) -> Option<Held> {
+        match self.last {
+            Some((_, None)) => Some(Held::ActivityInProgress),
+            Some((cooldown, Some(done))) if now < done + cooldown => {
+                Some(Held::GroupCooldown { completed_at: done, until: done + cooldown })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// [`decide`] for an Auto Scaling group's simple scaling policies: while the group's
+/// [`SimpleCooldown`] holds, a policy that asks for a change is held back whatever the
+/// direction; otherwise the proposals combine as for any policies (the policies themselves
+/// keep no cooldown of their own).
+pub fn decide_simple(
+    now: SimTime,
+    current: u32,
+    bounds: (u32, u32),
+    proposals: &[Proposal],
+    cooldowns: &[(Cooldowns, SimTime, SimTime)],
+    group: &SimpleCooldown,
+) -> Decision {
+    if let Some(why) = group.holds(now)
+        && let Some(p) = proposals.iter().find(|p| p.capacity != current)
+    {
+        return Decision::Held { wanted: p.capacity, by: p.policy, why };
+    }
+    decide(now, current, bounds, proposals, cooldowns, &[])
 }
 
 /// A service's scalable target and its policies (`ecs:service:DesiredCount`).
@@ -664,6 +743,35 @@ mod tests {
             decide(0, 8, (1, 20), &[a_in, b_in], &cds, &[0, 1]),
             Decision::Set { capacity: 6, by: vec![1], scale_out: false }
         );
+    }
+
+    #[test]
+    fn a_simple_policy_waits_for_the_group_activity_and_its_cooldown_in_both_directions() {
+        // ASG:ec2-auto-scaling-scaling-cooldowns.md, with Elastic Beanstalk's 360 s: a scale-out
+        // decided at 16:00 whose instance is in service at 16:50 holds every simple policy
+        // until 16:50 + 360 s = 22:50; a scale-in asked at 21:00 is held, at 22:50 it goes.
+        let m = |min: u64, s: u64| (min * 60 + s) * 1000;
+        let mut g = SimpleCooldown::default();
+        assert_eq!(g.holds(m(16, 0)), None);
+        g.started(360_000);
+        assert_eq!(g.holds(m(16, 30)), Some(Held::ActivityInProgress));
+        g.completed(m(16, 50));
+        let until = m(22, 50);
+        assert_eq!(g.holds(m(21, 0)), Some(Held::GroupCooldown { completed_at: m(16, 50), until }));
+        assert_eq!(g.holds(until), None);
+        let scale_in = Proposal { policy: 1, capacity: 1, scale_out: false };
+        let none = [(Cooldowns::default(), 0, 0); 2];
+        assert_eq!(
+            decide_simple(m(21, 0), 2, (1, 4), &[scale_in], &none, &g),
+            Decision::Held { wanted: 1, by: 1, why: Held::GroupCooldown { completed_at: m(16, 50), until } }
+        );
+        assert_eq!(
+            decide_simple(m(23, 0), 2, (1, 4), &[scale_in], &none, &g),
+            Decision::Set { capacity: 1, by: vec![1], scale_out: false }
+        );
+        // A second completion does not move the cooldown: only a new activity does.
+        g.completed(m(30, 0));
+        assert_eq!(g.holds(m(23, 0)), None);
     }
 
     #[test]

@@ -7,7 +7,8 @@
 use super::*;
 
 use crate::model::autoscaling::{
-    Cooldowns, DEFAULT_COOLDOWN, Decision, Held, Proposal, ScalingMetric, ServiceScaling, target_tracking_capacity,
+    Cooldowns, DEFAULT_COOLDOWN, Decision, Held, Proposal, ScalingMetric, ServiceScaling, decide, decide_simple,
+    target_tracking_capacity,
 };
 use crate::model::cloudwatch::{Alarm, AlarmState, MetricSeries, StatSet, last_visible_minute};
 
@@ -40,9 +41,6 @@ struct PolicyState {
     in_cooldown: SimTime,
     target_tracking: Option<f64>,
     step: Option<usize>,
-    /// The last visible minute the policy acted on: a policy acts once per new datapoint, so that
-    /// a five-minute metric does not scale the same reading five times over.
-    acted_on: Option<usize>,
 }
 
 /// A scalable target while the simulation runs.
@@ -56,19 +54,23 @@ pub(super) struct Scaling {
     /// The value the first policy's alarm last saw, for the time series.
     pub(super) seen: Option<f64>,
     pub(super) alarms_in_alarm: u32,
+    /// The step policies are EC2 Auto Scaling simple scaling policies (an Elastic Beanstalk
+    /// environment's): no cooldown of their own, the group's instead (`SimpleCooldown`).
+    simple: bool,
 }
 
 impl Scaling {
     /// `resource` names the target in alarm names; `period` is how often its metrics are
     /// published; target tracking's scale-out cooldown is `warmup` for a group (EC2 Auto Scaling
     /// counts new instances once warmed up instead of using cooldowns) and the policy's own for a
-    /// service.
+    /// service. `simple`: the step policies are a group's simple scaling policies.
     fn new(
         target: Scalable,
         resource: &str,
         spec: &ServiceScaling,
         period: SimTime,
         warmup: Option<SimTime>,
+        simple: bool,
     ) -> Scaling {
         let mut policies = Vec::new();
         for p in &spec.target_tracking {
@@ -81,10 +83,15 @@ impl Scaling {
                 low: low.map(Alarm::new),
                 cooldowns: Cooldowns::default(),
                 out_cooldown: warmup.unwrap_or(p.scale_out_cooldown),
-                in_cooldown: if warmup.is_some() { 0 } else { p.scale_in_cooldown },
+                // A group's target tracking has no cooldowns of its own, but "scale-in activities
+                // can also be delayed when an Auto Scaling group is in a cooldown period" (the
+                // group's default cooldown, 300 s; live ec2-auto-scaling-scaling-cooldowns page):
+                // taken as 300 s after each scale-in, from the decision [assume: AWS does not
+                // say more]. Without it an AlarmLow on a five-minute metric, invoked every
+                // minute, would shrink the group again each minute on the same stale datapoint.
+                in_cooldown: if warmup.is_some() { DEFAULT_COOLDOWN } else { p.scale_in_cooldown },
                 target_tracking: Some(p.target_value),
                 step: None,
-                acted_on: None,
             });
         }
         for (k, p) in spec.step_scaling.iter().enumerate() {
@@ -95,11 +102,10 @@ impl Scaling {
                 alarm: Alarm::new(p.alarm.clone()),
                 low: None,
                 cooldowns: Cooldowns::default(),
-                out_cooldown: p.cooldown,
-                in_cooldown: p.cooldown,
+                out_cooldown: if simple { 0 } else { p.cooldown },
+                in_cooldown: if simple { 0 } else { p.cooldown },
                 target_tracking: None,
                 step: Some(k),
-                acted_on: None,
             });
         }
         Scaling {
@@ -110,6 +116,7 @@ impl Scaling {
             policies,
             seen: None,
             alarms_in_alarm: 0,
+            simple,
         }
     }
 }
@@ -125,7 +132,7 @@ impl<'a> World<'a> {
             let scaling = def
                 .auto_scaling
                 .as_ref()
-                .map(|spec| Scaling::new(target, &format!("service/{}", def.name), spec, MINUTE, None));
+                .map(|spec| Scaling::new(target, &format!("service/{}", def.name), spec, MINUTE, None, false));
             self.scaling.push(scaling);
             self.schedule_first_actions(target);
         }
@@ -134,8 +141,13 @@ impl<'a> World<'a> {
             // Without a default instance warmup EC2 Auto Scaling takes the cooldown's 300 s
             // (ASG:ec2-auto-scaling-default-instance-warmup.md, as-scaling-target-tracking.md).
             let warmup = def.default_instance_warmup.unwrap_or(DEFAULT_COOLDOWN);
-            let scaling =
-                def.scaling.as_ref().map(|spec| Scaling::new(target, &def.name, spec, def.metric_period, Some(warmup)));
+            // An Elastic Beanstalk environment's trigger makes simple scaling policies
+            // (EB:environments-cfg-autoscaling-triggers.md; `beanstalk::ScalingTrigger`).
+            let simple = def.beanstalk_environment.is_some();
+            let scaling = def
+                .scaling
+                .as_ref()
+                .map(|spec| Scaling::new(target, &def.name, spec, def.metric_period, Some(warmup), simple));
             self.group_scaling.push(scaling);
             self.schedule_first_actions(target);
         }
@@ -240,6 +252,17 @@ impl<'a> World<'a> {
         [StatSet::of(cpu), pct(reserved_cpu, registered_cpu), pct(reserved_mem, registered_mem)]
     }
 
+    /// One evaluation, every minute: each alarm judges the datapoints visible now, and every
+    /// alarm in ALARM invokes its policy again, whether its state just changed or not, and
+    /// whatever its period: "the alarm continues to invoke the action once per minute that the
+    /// alarm remains in the new state" for Auto Scaling actions, the one exception to actions
+    /// running only on a change of state (CloudWatch alarm-actions docs, "Auto Scaling
+    /// actions"; AWS knowledge center "autoscaling-policy-cloudwatch-alarm"). So an alarm on a
+    /// five-minute period (a group's basic monitoring, Elastic Beanstalk's trigger) invokes its
+    /// policy five times on one datapoint: the cooldowns, not the period, keep a policy from
+    /// scaling on the same reading twice (a service's metrics have a new datapoint every minute
+    /// anyway). A group's target tracking on a five-minute metric may so scale on stale data, as
+    /// AWS warns for basic monitoring (ASG:as-scaling-target-tracking.md).
     fn evaluate_policies(&mut self, scaling: &mut Scaling, visible: Option<usize>) {
         let now = self.now();
         let target = scaling.target;
@@ -266,9 +289,9 @@ impl<'a> World<'a> {
             }
             in_alarm += u32::from(high.state == AlarmState::Alarm);
             let mut cause = String::new();
-            let fresh = visible.is_some() && p.acted_on != visible;
+            let invoked = visible.is_some();
             if high.state == AlarmState::Alarm
-                && fresh
+                && invoked
                 && let Some(v) = high.latest
             {
                 // Within a scale-out cooldown both kinds of policy scale from the capacity before
@@ -305,7 +328,7 @@ impl<'a> World<'a> {
                 in_alarm += u32::from(e.state == AlarmState::Alarm);
                 voters.push(k);
                 if e.state == AlarmState::Alarm
-                    && fresh
+                    && invoked
                     && high.state != AlarmState::Alarm
                     && let (Some(v), Some(target)) = (e.latest, p.target_tracking)
                 {
@@ -333,12 +356,17 @@ impl<'a> World<'a> {
         if service.is_some_and(|s| self.deploying(s)) {
             proposals.retain(|p| p.scale_out);
         }
-        for p in &proposals {
-            scaling.policies[p.policy].acted_on = visible;
-        }
         let cooldowns: Vec<(Cooldowns, SimTime, SimTime)> =
             scaling.policies.iter().map(|p| (p.cooldowns, p.out_cooldown, p.in_cooldown)).collect();
-        match crate::model::autoscaling::decide(now, current, (min, max), &proposals, &cooldowns, &voters) {
+        let group_simple = match target {
+            Scalable::Group(g) if scaling.simple => Some(g as usize),
+            _ => None,
+        };
+        let decision = match group_simple {
+            Some(g) => decide_simple(now, current, (min, max), &proposals, &cooldowns, &self.groups[g].simple_cooldown),
+            None => decide(now, current, (min, max), &proposals, &cooldowns, &voters),
+        };
+        match decision {
             Decision::Nothing => {}
             Decision::Set { capacity, by, scale_out } => {
                 for &k in &by {
@@ -357,7 +385,20 @@ impl<'a> World<'a> {
                     }
                 }
                 let cause = by.first().map_or(String::new(), |&k| causes[k].clone());
-                self.set_capacity(target, capacity, &cause);
+                if let Some(g) = group_simple {
+                    // The activity's cooldown is the policy's (Elastic Beanstalk gives both its
+                    // policies the group's): it starts once the activity completes.
+                    let cooldown = by
+                        .first()
+                        .and_then(|&k| scaling.policies[k].step)
+                        .and_then(|i| spec.map(|a| a.step_scaling[i].cooldown))
+                        .unwrap_or(DEFAULT_COOLDOWN);
+                    self.groups[g].simple_cooldown.started(cooldown);
+                    self.set_capacity(target, capacity, &cause);
+                    self.check_group_activity(g);
+                } else {
+                    self.set_capacity(target, capacity, &cause);
+                }
             }
             Decision::Held { wanted, by, why } => {
                 let policy = &scaling.policies[by].name;
@@ -366,6 +407,14 @@ impl<'a> World<'a> {
                         "the scale-out cooldown is in effect and the new capacity is not larger".to_string()
                     }
                     Held::ScaleInCooldown => "the scale-in cooldown is in effect".to_string(),
+                    Held::ActivityInProgress => {
+                        "the group's last scaling activity is still in progress (its cooldown starts when the last instance finishes launching or terminating)".to_string()
+                    }
+                    Held::GroupCooldown { completed_at, until } => format!(
+                        "the group's cooldown is in effect until {} (its last scaling activity completed at {})",
+                        clock(until),
+                        clock(completed_at)
+                    ),
                     Held::NotAllAgree => "not every target tracking policy wants to scale in".to_string(),
                     Held::AtMaximum(m) => format!("the maximum capacity is {m}"),
                     Held::AtMinimum(m) => format!("the minimum capacity is {m}"),
@@ -452,4 +501,10 @@ impl<'a> World<'a> {
             self.queue.schedule(t, Event::ScheduledScaling { target, action: a as u32 });
         }
     }
+}
+
+/// A time of the run as minutes and seconds (`22:54`), as `ecsim explain` prints it.
+fn clock(t: SimTime) -> String {
+    let seconds = t / crate::engine::SECOND;
+    format!("{:02}:{:02}", seconds / 60, seconds % 60)
 }

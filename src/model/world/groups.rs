@@ -6,7 +6,9 @@ use super::*;
 
 use rand::RngExt;
 
+use crate::model::alb::TargetState;
 use crate::model::asg::{SpotAllocationStrategy, TerminationCandidate, choose_termination};
+use crate::model::autoscaling::SimpleCooldown;
 
 /// A group while the simulation runs.
 #[derive(Clone, Debug)]
@@ -23,6 +25,8 @@ pub(super) struct GroupState {
     /// The group is bringing itself to its desired capacity: the terminations it makes on the
     /// way do not start another round.
     reconciling: bool,
+    /// The cooldown its simple scaling policies wait for (an Elastic Beanstalk environment's).
+    pub(super) simple_cooldown: SimpleCooldown,
 }
 
 impl GroupState {
@@ -35,6 +39,7 @@ impl GroupState {
             launch_failed: false,
             scale_in_held: false,
             reconciling: false,
+            simple_cooldown: SimpleCooldown::default(),
         }
     }
 }
@@ -235,14 +240,106 @@ impl World<'_> {
     }
 
     /// Takes an instance out of its group: drained first when ECS manages the draining (the
-    /// termination lifecycle hook), terminated at once otherwise.
+    /// termination lifecycle hook); deregistered from the load balancer first when the group
+    /// is attached to one; terminated at once otherwise.
+    ///
+    /// ECS itself does not drain an instance its group terminates unless managed draining (or a
+    /// lifecycle hook of one's own) is set: its tasks stop with it, and the targets ECS
+    /// registered for them (task targets: the service's load balancer) vanish with them. That
+    /// holds for every group whose tasks come from ECS services. A group attached to a target
+    /// group is different: EC2 Auto Scaling registered the *instances* there, and on scale-in it
+    /// deregisters the instance and waits for the deregistration delay (connection draining,
+    /// "WaitingForELBConnectionDraining") before it terminates it; the cooldown starts after
+    /// that (ASG:ec2-auto-scaling-scaling-cooldowns.md: "If the group is behind an Elastic Load
+    /// Balancing load balancer, it will wait for the terminating instances to deregister").
+    /// Elastic Beanstalk attaches its environment's group to the environment's load balancer,
+    /// which sends traffic to port 80 of the instances (EB:create_deploy_docker_ecs.md), so an
+    /// environment's instance stops taking new requests, finishes those in flight for the
+    /// delay, and only then goes, its task with it.
     fn retire(&mut self, i: usize, drain_first: bool) {
         self.cluster.instances[i].terminating = true;
         if drain_first && self.cluster.instances[i].status == InstanceStatus::Active {
             self.drain_instance(i);
         } else if self.cluster.instances[i].status != InstanceStatus::Draining {
-            self.terminate_instance(i);
+            match self.deregister_instance(i) {
+                Some(delay) => self.queue.schedule_in(delay, Event::Terminate { instance: i as u32 }),
+                None => self.terminate_instance(i),
+            }
         }
+    }
+
+    /// The target group an Auto Scaling group is attached to (its instances are the targets):
+    /// an Elastic Beanstalk environment's, whose load balancer sends traffic to its instances.
+    fn attached_target_group(&self, g: usize) -> Option<usize> {
+        let env = self.scenario.auto_scaling_groups[g].beanstalk_environment.as_ref()?;
+        let service = self.scenario.services.iter().find(|s| &s.name == env)?;
+        service.load_balancer.map(|lb| lb.target_group)
+    }
+
+    /// EC2 Auto Scaling deregisters a terminating instance from the target group its group is
+    /// attached to: the instance's targets drain (no new requests; those in flight finish)
+    /// for the deregistration delay, which it returns. The group waits that long even when
+    /// nothing is in flight [3rd: AWS re:Post, "the ALB will wait even if there are no more
+    /// critical processes running on your instance"]. None when the group has no target group.
+    fn deregister_instance(&mut self, i: usize) -> Option<SimTime> {
+        let g = self.cluster.instances[i].group;
+        let tg = self.attached_target_group(g)?;
+        let spec = &self.scenario.target_groups[tg];
+        let delay = spec.deregistration_delay;
+        let detail = format!(
+            "Auto Scaling group {} deregisters instance {} from target-group {} before terminating it (WaitingForELBConnectionDraining, {} s delay)",
+            self.scenario.auto_scaling_groups[g].name,
+            self.cluster.instances[i].id,
+            spec.name,
+            format_seconds(delay)
+        );
+        let tasks = self.cluster.instances[i].tasks.clone();
+        for t in tasks {
+            if self.task_target_group(t) != Some(tg) {
+                continue;
+            }
+            let Some(k) = self.target_groups[tg].find(t) else { continue };
+            if self.target_groups[tg].targets[k].state == TargetState::Draining {
+                continue;
+            }
+            self.target_groups[tg].targets[k].state = TargetState::Draining;
+            if let Some(serving) = self.tasks[t].serving.as_mut() {
+                serving.health_timer.cancel();
+            }
+            let s = self.tasks[t].service;
+            self.record(EventKind::TargetDraining, Some(s), Some(t), Some(i), detail.clone());
+        }
+        Some(delay)
+    }
+
+    /// A simple scaling activity is complete once no instance of the group is still launching
+    /// (the instance is InService once booted [assume: EC2 Auto Scaling does not wait for the
+    /// ECS agent]) or terminating (draining, or deregistering from the load balancer), and no
+    /// scale-in is still waiting: the group's cooldown starts then
+    /// (ASG:ec2-auto-scaling-scaling-cooldowns.md, "when the last instance finishes launching
+    /// or terminating"). Launches and terminations the group makes meanwhile for its own sake
+    /// (Spot replacements) count as part of the activity.
+    pub(super) fn check_group_activity(&mut self, g: usize) {
+        if g >= self.groups.len() || !self.groups[g].simple_cooldown.in_progress() {
+            return;
+        }
+        let mut units = 0;
+        for (i, inst) in self.cluster.instances.iter().enumerate() {
+            if inst.group != g || inst.status == InstanceStatus::Inactive {
+                continue;
+            }
+            if inst.status == InstanceStatus::Launching || inst.terminating {
+                return;
+            }
+            if self.counts_in_group(i) {
+                units += inst.weight;
+            }
+        }
+        if units > self.groups[g].desired {
+            return;
+        }
+        let now = self.now();
+        self.groups[g].simple_cooldown.completed(now);
     }
 
     /// Once a replacement registers, instances EC2 recommended rebalancing are retired.

@@ -72,6 +72,8 @@ impl World<'_> {
             self.scenario.auto_scaling_groups[group].agent_registration_time.sample_duration(&mut self.rng.launch);
         let generation = self.cluster.instances[i].timer.arm();
         self.queue.schedule_in(delay, Event::InstanceRegistered { instance: i as u32, generation });
+        // In service for its group: a simple scaling activity may be complete.
+        self.check_group_activity(group);
     }
 
     pub(super) fn instance_registered(&mut self, i: usize) {
@@ -168,6 +170,7 @@ impl World<'_> {
         self.request_schedule();
         // The group replaces what it lost.
         self.reconcile_group(group);
+        self.check_group_activity(group);
     }
 
     pub(super) fn capacity_grew(&mut self) {
