@@ -129,6 +129,8 @@ pub struct Serving {
     pub fluid_backlog: f64,
     pub fluid_in_flight: f64,
     pub fluid_work: f64,
+    /// Where the task's target sat in its group at the last lookup (see `World::target_slot`).
+    pub target_slot: usize,
 }
 
 impl Task {

@@ -250,6 +250,7 @@ impl World<'_> {
             fluid_backlog: 0.0,
             fluid_in_flight: 0.0,
             fluid_work: 0.0,
+            target_slot: self.target_groups[tg].targets.len(),
         });
         let hc = self.scenario.target_groups[tg].health_check;
         // The first check falls somewhere in the first interval after registration.
@@ -320,7 +321,7 @@ impl World<'_> {
         let now = self.now();
         let s = self.tasks[t].service;
         let Some(tg) = self.task_target_group(t) else { return };
-        let Some(k) = self.target_groups[tg].find(t) else { return };
+        let Some(k) = self.target_slot(tg, t) else { return };
         let Some(serving) = self.tasks[t].serving.as_ref() else { return };
         let app_healthy = self.scenario.task_definitions[self.tasks[t].task_definition].app.healthy;
         let reachable = serving.reachable;
@@ -329,7 +330,7 @@ impl World<'_> {
         let hc = self.scenario.target_groups[tg].health_check;
         let transition = self.target_groups[tg].targets[k].record_check(success, &hc);
         let (i, port) = (self.tasks[t].instance, serving.port);
-        let tg_name = self.scenario.target_groups[tg].name.clone();
+        let tg_name = &self.scenario.target_groups[tg].name;
         match transition {
             Transition::BecameHealthy => {
                 self.tasks[t].healthy_at = Some(now);
@@ -377,7 +378,7 @@ impl World<'_> {
     pub(super) fn begin_deregistration(&mut self, t: usize) -> bool {
         let s = self.tasks[t].service;
         let Some(tg) = self.task_target_group(t) else { return false };
-        let Some(k) = self.target_groups[tg].find(t) else { return false };
+        let Some(k) = self.target_slot(tg, t) else { return false };
         self.target_groups[tg].targets[k].state = TargetState::Draining;
         if let Some(serving) = self.tasks[t].serving.as_mut() {
             serving.health_timer.cancel();
@@ -408,10 +409,26 @@ impl World<'_> {
 
     fn remove_target(&mut self, t: usize) {
         if let Some(tg) = self.task_target_group(t)
-            && let Some(k) = self.target_groups[tg].find(t)
+            && let Some(k) = self.target_slot(tg, t)
         {
             self.target_groups[tg].remove(k);
         }
+    }
+
+    /// Where task `t`'s target sits in group `tg`: the slot remembered at the last lookup while
+    /// it still holds the task (slots shift only when a target before it leaves), else found by
+    /// a scan and remembered. Health checks and answered requests look targets up; a scan each
+    /// time costs the size of the group.
+    pub(super) fn target_slot(&mut self, tg: usize, t: usize) -> Option<usize> {
+        let hint = self.tasks[t].serving.as_ref().map_or(usize::MAX, |x| x.target_slot);
+        if self.target_groups[tg].targets.get(hint).is_some_and(|x| x.task == t) {
+            return Some(hint);
+        }
+        let k = self.target_groups[tg].find(t)?;
+        if let Some(serving) = self.tasks[t].serving.as_mut() {
+            serving.target_slot = k;
+        }
+        Some(k)
     }
 
     /// The task is gone: its target leaves the group, requests still in flight get a 502
@@ -558,7 +575,7 @@ impl World<'_> {
         // Without a task role the app's AWS calls find no credentials: it answers 500.
         let fails = crate::model::iam::missing_credentials(td.calls_aws_apis, td.task_role.as_ref());
         let tg = self.task_target_group(t);
-        let k = tg.and_then(|g| self.target_groups[g].find(t));
+        let k = tg.and_then(|g| self.target_slot(g, t));
         for c in done.drain(..) {
             let r = self.requests.take(c.id);
             let spec = &self.scenario.workloads[r.workload as usize];
