@@ -124,11 +124,6 @@ pub struct Serving {
     pub work_accounted: f64,
     /// The vCPUs the task's reservation stands for, the denominator of its CPU utilization.
     pub reserved_vcpu: f64,
-    /// Under the fluid fidelity: requests waiting beyond what the task served (a fluid queue),
-    /// the requests in flight (Little's law), and the CPU-ms of work done.
-    pub fluid_backlog: f64,
-    pub fluid_in_flight: f64,
-    pub fluid_work: f64,
     /// Where the task's target sat in its group at the last lookup (see `World::target_slot`).
     pub target_slot: usize,
 }

@@ -38,14 +38,53 @@ pub(super) struct FluidCounts {
 pub(super) struct FluidState {
     carry: Vec<FluidCarry>,
     counts: Vec<FluidCounts>,
-    /// When each task was last served, so a second serves each task once.
-    last_served: Vec<SimTime>,
+    /// Each task's fluid queue, by task: kept apart from the task's `Serving` (a box each) so
+    /// that a second of a thousand tasks reads one dense array.
+    tasks: Vec<FluidTask>,
     /// Which workload's requests each target group serves.
     tg_workload: Vec<Option<usize>>,
     /// The tasks left with a backlog by their last second.
     backlogged: Vec<usize>,
     /// Scratch: the targets one second of a group is spread over.
     targets: Vec<usize>,
+}
+
+/// A task's fluid queue.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct FluidTask {
+    /// Whether the task serves (registered with a target group and not stopped).
+    serving: bool,
+    /// Whether the targets' security group admits the load balancer.
+    reachable: bool,
+    /// When the application answers requests.
+    ready_at: SimTime,
+    /// The vCPUs it may use.
+    capacity: f64,
+    /// Requests waiting beyond what it served.
+    backlog: f64,
+    /// Requests in flight (Little's law) and the MiB they hold.
+    in_flight: f64,
+    pub(super) memory: f64,
+    /// CPU-ms of work done.
+    pub(super) work: f64,
+    /// When it was last served, so a second serves each task once.
+    last_served: SimTime,
+}
+
+impl Default for FluidTask {
+    fn default() -> Self {
+        FluidTask {
+            serving: false,
+            reachable: false,
+            ready_at: 0,
+            capacity: 0.0,
+            backlog: 0.0,
+            in_flight: 0.0,
+            memory: 0.0,
+            work: 0.0,
+            last_served: SimTime::MAX,
+        }
+    }
 }
 
 /// One second of one task with no backlog, which every such task of a group shares: the ALB
@@ -156,7 +195,7 @@ impl World<'_> {
         }
         // Tasks that got nothing this second (draining, say) still work off their backlog.
         for t in backlogged {
-            if self.fluid_served_now(t) || !self.tasks[t].serving.as_ref().is_some_and(|x| x.fluid_backlog > 0.0) {
+            if self.fluid_served_now(t) || !self.fluid_task(t).is_some_and(|x| x.serving && x.backlog > 0.0) {
                 continue;
             }
             let Some(w) = self.task_target_group(t).and_then(|g| self.fluid_state.tg_workload[g]) else { continue };
@@ -174,7 +213,35 @@ impl World<'_> {
     }
 
     fn fluid_served_now(&self, t: usize) -> bool {
-        self.fluid_state.last_served.get(t).is_some_and(|&at| at == self.now())
+        self.fluid_task(t).is_some_and(|x| x.last_served == self.now())
+    }
+
+    /// Task `t`'s fluid queue, if it ever served.
+    pub(super) fn fluid_task(&self, t: usize) -> Option<&FluidTask> {
+        self.fluid_state.tasks.get(t)
+    }
+
+    /// Task `t` starts serving (its target is registered): its queue starts empty.
+    pub(super) fn fluid_register(&mut self, t: usize) {
+        let Some(serving) = self.tasks[t].serving.as_ref() else { return };
+        let tasks = &mut self.fluid_state.tasks;
+        if tasks.len() <= t {
+            tasks.resize(t + 1, FluidTask::default());
+        }
+        tasks[t] = FluidTask {
+            serving: true,
+            reachable: serving.reachable,
+            ready_at: serving.ready_at,
+            capacity: serving.server.capacity(),
+            ..FluidTask::default()
+        };
+    }
+
+    /// Task `t` may now use `capacity` vCPUs.
+    pub(super) fn fluid_set_capacity(&mut self, t: usize, capacity: f64) {
+        if let Some(x) = self.fluid_state.tasks.get_mut(t) {
+            x.capacity = capacity;
+        }
     }
 
     /// Spreads `n` requests of workload `w` over the routable targets of group `tg`, as the ALB
@@ -209,47 +276,43 @@ impl World<'_> {
     /// second worked out, which the next task of the group reuses when it is in the same state.
     fn fluid_serve(&mut self, w: usize, t: usize, offered: f64, memo: &mut Option<(Key, Second)>, batch: &mut Batch) {
         let now = self.now();
-        let fluid = &mut self.fluid_state;
-        if fluid.last_served.len() <= t {
-            fluid.last_served.resize(t + 1, u64::MAX);
-        }
-        fluid.last_served[t] = now;
         let spec = &self.scenario.workloads[w];
         let td_index = self.tasks[t].task_definition;
-        let Some(serving) = self.tasks[t].serving.as_mut() else {
+        let fluid = &mut self.fluid_state;
+        let Some(task) = fluid.tasks.get_mut(t).filter(|x| x.serving) else {
             batch.errors += offered;
             return;
         };
-        if !serving.reachable || now < serving.ready_at {
+        task.last_served = now;
+        if !task.reachable || now < task.ready_at {
             // Dropped by the security group (a 504) or refused by an app not yet listening (502).
             batch.errors += offered;
             return;
         }
-        let capacity = serving.server.capacity();
         let key = Key {
             workload: w,
             task_definition: td_index,
-            capacity: capacity.to_bits(),
-            backlog: serving.fluid_backlog.to_bits(),
+            capacity: task.capacity.to_bits(),
+            backlog: task.backlog.to_bits(),
             offered: offered.to_bits(),
         };
         let second = match *memo {
             Some((k, second)) if k == key => second,
             _ => {
                 let td = &self.scenario.task_definitions[td_index];
-                let second = fluid_second(spec, td, capacity, serving.fluid_backlog, offered);
+                let second = fluid_second(spec, td, task.capacity, task.backlog, offered);
                 *memo = Some((key, second));
                 second
             }
         };
         let mean_s = spec.service_time.mean().max(1e-6);
-        serving.fluid_backlog = second.backlog;
-        serving.fluid_work += second.served * mean_s;
-        batch.in_flight_delta += second.in_flight - serving.fluid_in_flight;
-        serving.fluid_in_flight = second.in_flight;
+        task.backlog = second.backlog;
+        task.work += second.served * mean_s;
+        batch.in_flight_delta += second.in_flight - task.in_flight;
+        task.in_flight = second.in_flight;
         let memory = second.in_flight * spec.memory_per_request;
-        batch.memory_delta += memory - serving.memory_in_flight;
-        serving.memory_in_flight = memory;
+        batch.memory_delta += memory - task.memory;
+        task.memory = memory;
         if second.backlog > 0.0 {
             fluid.backlogged.push(t);
         }
@@ -315,16 +378,14 @@ impl World<'_> {
         }
     }
 
-    /// A task stops serving: what it still held (queued and in flight) is cut off.
+    /// A task stops serving: what it still held (queued and in flight) is cut off; its work
+    /// stays for the last count.
     pub(super) fn fluid_stop(&mut self, t: usize) {
         let now = self.now();
         let s = self.tasks[t].service;
-        let Some(serving) = self.tasks[t].serving.as_mut() else { return };
-        let memory = serving.memory_in_flight;
-        let (in_flight, backlog) = (serving.fluid_in_flight, serving.fluid_backlog);
-        serving.fluid_in_flight = 0.0;
-        serving.fluid_backlog = 0.0;
-        serving.memory_in_flight = 0.0;
+        let Some(task) = self.fluid_state.tasks.get_mut(t).filter(|x| x.serving) else { return };
+        let (in_flight, backlog, memory) = (task.in_flight, task.backlog, task.memory);
+        *task = FluidTask { work: task.work, ..FluidTask::default() };
         self.fluid_state.counts[s].errors += backlog;
         let traffic = &mut self.traffic[s];
         traffic.in_flight.add_rate(now, -in_flight);

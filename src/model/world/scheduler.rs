@@ -28,9 +28,11 @@ impl World<'_> {
 
     pub(super) fn counts(&self, s: usize) -> TaskCounts {
         let mut c = TaskCounts::default();
+        // Only a blue/green service parks tasks; asking once spares a lookup per task.
+        let blue_green = self.scenario.services[s].blue_green.is_some();
         for &t in &self.services[s].tasks {
             let task = &self.tasks[t];
-            if self.parked(t) {
+            if blue_green && self.parked(t) {
                 continue;
             }
             if !task.desired_running {

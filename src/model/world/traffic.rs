@@ -247,9 +247,6 @@ impl World<'_> {
             memory_in_flight: 0.0,
             work_accounted: 0.0,
             reserved_vcpu,
-            fluid_backlog: 0.0,
-            fluid_in_flight: 0.0,
-            fluid_work: 0.0,
             target_slot: self.target_groups[tg].targets.len(),
         });
         let hc = self.scenario.target_groups[tg].health_check;
@@ -258,6 +255,9 @@ impl World<'_> {
         let generation = serving.health_timer.arm();
         self.queue.schedule_in(first, Event::HealthCheck { task: t as u32, generation });
         self.tasks[t].serving = Some(serving);
+        if self.fluid() {
+            self.fluid_register(t);
+        }
         self.target_groups[tg].targets.push(Target::new(t, port));
         self.refresh_instance_cpu(self.tasks[t].instance);
         let mem_reserved = f64::from(self.requirements[self.tasks[t].task_definition].memory);
@@ -303,6 +303,9 @@ impl World<'_> {
                 None if shares_total > 0 => free_vcpu * f64::from(shares_of(td)) / shares_total as f64,
                 None => free_vcpu,
             };
+            if self.fluid() {
+                self.fluid_set_capacity(t, capacity);
+            }
             if let Some(serving) = self.tasks[t].serving.as_mut() {
                 serving.server.set_capacity(now, capacity);
                 if td.cpu.is_none() {
@@ -450,10 +453,9 @@ impl World<'_> {
         let Some(mut serving) = self.tasks[t].serving.take() else { return };
         let mut cut = Vec::new();
         serving.server.clear(&mut cut);
-        let work = if self.scenario.fidelity == crate::model::workload::Fidelity::Fluid {
-            serving.fluid_work
-        } else {
-            serving.server.work_done(now)
+        let work = match self.fluid_task(t) {
+            Some(fluid) if self.fluid() => fluid.work,
+            _ => serving.server.work_done(now),
         };
         let traffic = &mut self.traffic[s];
         traffic.minute_busy_cpu_ms += work - serving.work_accounted;
@@ -619,9 +621,12 @@ impl World<'_> {
             let reserved_mem = f64::from(self.requirements[td].memory.max(1));
             let baseline = f64::from(self.scenario.task_definitions[td].app.memory_baseline);
             let i = self.tasks[t].instance;
-            let fluid = self.fluid();
+            let fluid = self.fluid().then(|| self.fluid_task(t).map(|x| (x.work, x.memory)).unwrap_or_default());
             if let Some(serving) = self.tasks[t].serving.as_mut() {
-                let work = if fluid { serving.fluid_work } else { serving.server.work_done(now) };
+                let (work, memory_in_flight) = match fluid {
+                    Some(fluid) => fluid,
+                    None => (serving.server.work_done(now), serving.memory_in_flight),
+                };
                 let delta = work - serving.work_accounted;
                 serving.work_accounted = work;
                 serving_tasks += 1;
@@ -632,7 +637,7 @@ impl World<'_> {
                 let traffic = &mut self.traffic[s];
                 traffic.minute_busy_cpu_ms += delta;
                 traffic.task_cpu_pct.push(pct(delta, serving.reserved_vcpu * MINUTE as f64));
-                traffic.task_mem_pct.push(pct(baseline + serving.memory_in_flight, reserved_mem));
+                traffic.task_mem_pct.push(pct(baseline + memory_in_flight, reserved_mem));
             } else if self.tasks[t].status == TaskStatus::Running {
                 // A task without load: idle CPU, its app's baseline memory.
                 let traffic = &mut self.traffic[s];
