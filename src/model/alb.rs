@@ -148,18 +148,59 @@ impl Target {
 }
 
 /// The targets of one target group and the routing state.
+///
+/// The targets change only through the methods here, so that the list of targets a request may
+/// go to is worked out once per change rather than once per request.
 #[derive(Clone, Debug)]
 pub struct TargetGroup {
     pub spec: TargetGroupSpec,
-    pub targets: Vec<Target>,
+    targets: Vec<Target>,
     next: usize,
-    /// Scratch list of candidate target indices, reused across requests.
+    /// The slots of the targets new requests go to, ascending; stale when `changed`.
     candidates: Vec<usize>,
+    changed: bool,
 }
 
 impl TargetGroup {
     pub fn new(spec: TargetGroupSpec) -> Self {
-        TargetGroup { spec, targets: Vec::new(), next: 0, candidates: Vec::new() }
+        TargetGroup { spec, targets: Vec::new(), next: 0, candidates: Vec::new(), changed: true }
+    }
+
+    pub fn targets(&self) -> &[Target] {
+        &self.targets
+    }
+
+    pub fn target(&self, k: usize) -> &Target {
+        &self.targets[k]
+    }
+
+    /// Registers a target (at the end of the list).
+    pub fn add(&mut self, target: Target) {
+        self.targets.push(target);
+        self.changed = true;
+    }
+
+    /// Records a health check of the target in slot `k`.
+    pub fn record_check(&mut self, k: usize, success: bool, hc: &HealthCheck) -> Transition {
+        let transition = self.targets[k].record_check(success, hc);
+        self.changed = true;
+        transition
+    }
+
+    /// Starts deregistering the target in slot `k`: it takes no new requests.
+    pub fn set_draining(&mut self, k: usize) {
+        self.targets[k].state = TargetState::Draining;
+        self.changed = true;
+    }
+
+    /// A request sent to, or answered by, the target in slot `k`.
+    pub fn add_in_flight(&mut self, k: usize) {
+        self.targets[k].in_flight += 1;
+    }
+
+    pub fn remove_in_flight(&mut self, k: usize) {
+        let t = &mut self.targets[k];
+        t.in_flight = t.in_flight.saturating_sub(1);
     }
 
     pub fn find(&self, task: usize) -> Option<usize> {
@@ -177,10 +218,14 @@ impl TargetGroup {
     /// draining, the ALB fails open and routes to all of them (ALB:target-group-health-checks.md:
     /// "If all targets are unhealthy, the load balancer routes requests to all targets").
     pub fn pick(&mut self, rng: &mut SimRng) -> Option<usize> {
-        self.candidates.clear();
-        self.candidates.extend((0..self.targets.len()).filter(|&k| self.targets[k].routable()));
-        if self.candidates.is_empty() {
-            self.candidates.extend((0..self.targets.len()).filter(|&k| self.targets[k].state != TargetState::Draining));
+        if self.changed {
+            self.changed = false;
+            self.candidates.clear();
+            self.candidates.extend((0..self.targets.len()).filter(|&k| self.targets[k].routable()));
+            if self.candidates.is_empty() {
+                self.candidates
+                    .extend((0..self.targets.len()).filter(|&k| self.targets[k].state != TargetState::Draining));
+            }
         }
         if self.candidates.is_empty() {
             return None;
@@ -189,7 +234,8 @@ impl TargetGroup {
             Algorithm::RoundRobin => {
                 // The first candidate at or after the cursor, so that targets joining or leaving do
                 // not reset the rotation.
-                let k = self.candidates.iter().copied().find(|&k| k >= self.next).unwrap_or(self.candidates[0]);
+                let at = self.candidates.partition_point(|&k| k < self.next);
+                let k = self.candidates.get(at).copied().unwrap_or(self.candidates[0]);
                 self.next = k + 1;
                 k
             }
@@ -203,6 +249,7 @@ impl TargetGroup {
 
     pub fn remove(&mut self, k: usize) -> Target {
         let t = self.targets.remove(k);
+        self.changed = true;
         if self.next > k {
             self.next -= 1;
         }
@@ -225,7 +272,7 @@ mod tests {
         for i in 0..n {
             let mut t = Target::new(i, 32768 + i as u16);
             t.record_check(true, &HealthCheck::default());
-            g.targets.push(t);
+            g.add(t);
         }
         g
     }
@@ -248,7 +295,7 @@ mod tests {
     #[test]
     fn a_new_target_gets_traffic_only_after_its_first_passed_check() {
         let mut g = group(Algorithm::RoundRobin, 1);
-        g.targets.push(Target::new(1, 80));
+        g.add(Target::new(1, 80));
         let mut rng = RngStreams::new(1).stream("t");
         for _ in 0..5 {
             assert_eq!(g.pick(&mut rng), Some(0));
@@ -277,14 +324,15 @@ mod tests {
     fn all_unhealthy_fails_open_and_draining_targets_get_nothing() {
         let mut g = group(Algorithm::RoundRobin, 2);
         let hc = HealthCheck::default();
-        for t in &mut g.targets {
-            t.record_check(false, &hc);
-            t.record_check(false, &hc);
-        }
         let mut rng = RngStreams::new(1).stream("t");
+        assert_eq!(g.pick(&mut rng), Some(0));
+        for k in 0..2 {
+            g.record_check(k, false, &hc);
+            g.record_check(k, false, &hc);
+        }
         assert!(g.pick(&mut rng).is_some());
-        for t in &mut g.targets {
-            t.state = TargetState::Draining;
+        for k in 0..2 {
+            g.set_draining(k);
         }
         assert_eq!(g.pick(&mut rng), None);
     }

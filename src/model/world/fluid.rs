@@ -254,9 +254,9 @@ impl World<'_> {
         let mut targets = std::mem::take(&mut self.fluid_state.targets);
         targets.clear();
         let group = &self.target_groups[tg];
-        targets.extend(group.targets.iter().filter(|x| x.routable()).map(|x| x.task));
+        targets.extend(group.targets().iter().filter(|x| x.routable()).map(|x| x.task));
         if targets.is_empty() {
-            targets.extend(group.targets.iter().filter(|x| x.state != TargetState::Draining).map(|x| x.task));
+            targets.extend(group.targets().iter().filter(|x| x.state != TargetState::Draining).map(|x| x.task));
         }
         if targets.is_empty() {
             self.fluid_state.counts[s].errors += n;

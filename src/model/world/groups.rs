@@ -299,10 +299,10 @@ impl World<'_> {
                 continue;
             }
             let Some(k) = self.target_groups[tg].find(t) else { continue };
-            if self.target_groups[tg].targets[k].state == TargetState::Draining {
+            if self.target_groups[tg].target(k).state == TargetState::Draining {
                 continue;
             }
-            self.target_groups[tg].targets[k].state = TargetState::Draining;
+            self.target_groups[tg].set_draining(k);
             if let Some(serving) = self.tasks[t].serving.as_mut() {
                 serving.health_timer.cancel();
             }

@@ -165,7 +165,7 @@ impl World<'_> {
     /// Every target is a live task of its group's service.
     fn check_targets(&self) -> Result<(), Problem> {
         for (g, group) in self.target_groups.iter().enumerate() {
-            for target in &group.targets {
+            for target in group.targets() {
                 let task = &self.tasks[target.task];
                 let owner = self.task_target_group(target.task);
                 if owner != Some(g) || task.status == TaskStatus::Stopped || task.serving.is_none() {

@@ -210,7 +210,7 @@ impl World<'_> {
             .iter()
             .map(|&g| {
                 self.target_groups[g]
-                    .targets
+                    .targets()
                     .iter()
                     .filter(|x| x.state == TargetState::Healthy && self.tasks[x.task].service == s)
                     .count() as u32
@@ -247,7 +247,7 @@ impl World<'_> {
             memory_in_flight: 0.0,
             work_accounted: 0.0,
             reserved_vcpu,
-            target_slot: self.target_groups[tg].targets.len(),
+            target_slot: self.target_groups[tg].targets().len(),
         });
         let hc = self.scenario.target_groups[tg].health_check;
         // The first check falls somewhere in the first interval after registration.
@@ -258,7 +258,7 @@ impl World<'_> {
         if self.fluid() {
             self.fluid_register(t);
         }
-        self.target_groups[tg].targets.push(Target::new(t, port));
+        self.target_groups[tg].add(Target::new(t, port));
         self.refresh_instance_cpu(self.tasks[t].instance);
         let mem_reserved = f64::from(self.requirements[self.tasks[t].task_definition].memory);
         let traffic = &mut self.traffic[s];
@@ -331,7 +331,7 @@ impl World<'_> {
         let success =
             self.tasks[t].status == TaskStatus::Running && now >= serving.ready_at && reachable && app_healthy;
         let hc = self.scenario.target_groups[tg].health_check;
-        let transition = self.target_groups[tg].targets[k].record_check(success, &hc);
+        let transition = self.target_groups[tg].record_check(k, success, &hc);
         let (i, port) = (self.tasks[t].instance, serving.port);
         let tg_name = &self.scenario.target_groups[tg].name;
         match transition {
@@ -358,7 +358,7 @@ impl World<'_> {
         // healthCheckGracePeriodSeconds).
         let grace_over =
             self.tasks[t].started_at.is_some_and(|at| now >= at + self.scenario.services[s].health_check_grace_period);
-        if self.target_groups[tg].targets[k].state == TargetState::Unhealthy
+        if self.target_groups[tg].target(k).state == TargetState::Unhealthy
             && grace_over
             && self.tasks[t].desired_running
         {
@@ -382,7 +382,7 @@ impl World<'_> {
         let s = self.tasks[t].service;
         let Some(tg) = self.task_target_group(t) else { return false };
         let Some(k) = self.target_slot(tg, t) else { return false };
-        self.target_groups[tg].targets[k].state = TargetState::Draining;
+        self.target_groups[tg].set_draining(k);
         if let Some(serving) = self.tasks[t].serving.as_mut() {
             serving.health_timer.cancel();
         }
@@ -424,7 +424,7 @@ impl World<'_> {
     /// time costs the size of the group.
     pub(super) fn target_slot(&mut self, tg: usize, t: usize) -> Option<usize> {
         let hint = self.tasks[t].serving.as_ref().map_or(usize::MAX, |x| x.target_slot);
-        if self.target_groups[tg].targets.get(hint).is_some_and(|x| x.task == t) {
+        if self.target_groups[tg].targets().get(hint).is_some_and(|x| x.task == t) {
             return Some(hint);
         }
         let k = self.target_groups[tg].find(t)?;
@@ -503,7 +503,7 @@ impl World<'_> {
             self.traffic[s].minute_errors += 1;
             return;
         };
-        let t = self.target_groups[tg].targets[k].task;
+        let t = self.target_groups[tg].target(k).task;
         let Some(serving) = self.tasks[t].serving.as_mut() else {
             self.traffic[s].minute_errors += 1;
             return;
@@ -532,7 +532,7 @@ impl World<'_> {
             Admission::InService | Admission::Queued => {
                 serving.in_flight += 1;
                 serving.memory_in_flight += spec.memory_per_request;
-                self.target_groups[tg].targets[k].in_flight += 1;
+                self.target_groups[tg].add_in_flight(k);
                 self.traffic[s].mem_in_use.add_rate(now, spec.memory_per_request);
                 self.traffic[s].in_flight.add_rate(now, 1.0);
                 self.reschedule_completion(t);
@@ -586,8 +586,7 @@ impl World<'_> {
                 serving.memory_in_flight -= spec.memory_per_request;
             }
             if let (Some(g), Some(k)) = (tg, k) {
-                let target = &mut self.target_groups[g].targets[k];
-                target.in_flight = target.in_flight.saturating_sub(1);
+                self.target_groups[g].remove_in_flight(k);
             }
             let traffic = &mut self.traffic[s];
             traffic.mem_in_use.add_rate(now, -spec.memory_per_request);
