@@ -41,7 +41,8 @@ pub fn parse(file: &str, text: &str) -> Result<Value, ImportError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     serde_json::from_str(text).map_err(|e| {
         let mut err = ImportError::new(file, "", format!("not valid JSON: {e}"));
-        err.line = Some((e.line(), e.column()));
+        // serde_json counts columns from 1 but says 0 for an error at a line's end.
+        err.line = Some((e.line(), e.column().max(1)));
         err
     })
 }

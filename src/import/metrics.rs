@@ -175,13 +175,22 @@ fn finish(file: &str, label: Option<String>, mut points: Vec<(i64, f64, String)>
 /// `...18:00:00.000Z`), or a number of seconds since 1970, in ms since 1970.
 pub fn timestamp(v: &serde_json::Value) -> Result<i64, String> {
     match v {
-        serde_json::Value::Number(n) => {
-            n.as_f64().map(|s| (s * 1000.0).round() as i64).ok_or_else(|| "expected a timestamp".to_string())
-        }
+        serde_json::Value::Number(n) => match n.as_f64() {
+            Some(s) if s.is_finite() && (-LATEST_S..=LATEST_S).contains(&s) => Ok((s * 1000.0).round() as i64),
+            _ => Err(format!("expected a timestamp in seconds since 1970, within ±{LATEST_S} (years 1 to 9999)")),
+        },
         serde_json::Value::String(s) => parse_iso8601(s),
         other => Err(format!("expected a timestamp such as \"2024-11-29T18:00:00Z\", found {}", kind(other))),
     }
 }
+
+/// Seconds from 1970 to the end of year 9999: timestamps stay within ±this, so their sums and
+/// differences in milliseconds stay far inside `i64`.
+const LATEST_S: f64 = 253_402_300_800.0;
+
+/// The most periods an export may span, gaps included: a year of one-minute datapoints is
+/// 525,600; each period costs a value when the gaps are filled.
+pub const MAX_PERIODS: i64 = 2_000_000;
 
 fn parse_iso8601(s: &str) -> Result<i64, String> {
     let bad = || format!("`{s}` is not a timestamp such as \"2024-11-29T18:00:00Z\"");
@@ -209,7 +218,14 @@ fn parse_iso8601(s: &str) -> Result<i64, String> {
     let h: i64 = parts.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
     let mi: i64 = parts.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
     let sec: f64 = parts.next().unwrap_or("0").parse().map_err(|_| bad())?;
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || h > 23 || mi > 59 || !(0.0..61.0).contains(&sec) {
+    if !(1..=9999).contains(&y)
+        || !(1..=12).contains(&mo)
+        || !(1..=31).contains(&da)
+        || h > 23
+        || mi > 59
+        || !(0.0..61.0).contains(&sec)
+        || offset_ms.abs() > 24 * 3_600_000
+    {
         return Err(bad());
     }
     let days = days_from_civil(y, mo, da);
@@ -243,6 +259,15 @@ pub fn period(series: &Series, given: Option<SimTime>) -> Result<i64, String> {
     if p <= 0 {
         return Err("the period must be more than 0".into());
     }
+    let span = series.points[series.points.len() - 1].0 - series.points[0].0;
+    if span / p > MAX_PERIODS {
+        return Err(format!(
+            "the datapoints span {} s, {} periods of {} s: more than the {MAX_PERIODS} an export may hold (a run lasts at most 366 days)",
+            span / 1000,
+            span / p,
+            p as f64 / 1000.0
+        ));
+    }
     if let Some(w) = series.points.windows(2).find(|w| (w[1].0 - w[0].0) % p != 0) {
         return Err(format!(
             "datapoints {} s apart are not a whole number of {} s periods",
@@ -264,19 +289,31 @@ pub fn rates(series: &Series, period_ms: i64, missing: Missing, shift_ms: i64) -
     for &(t, v) in &series.points {
         known[((t - first) / period_ms) as usize] = Some(v);
     }
-    let mut filled = Vec::with_capacity(slots);
+    // For interpolation, the next slot with a datapoint from each slot on (one pass backwards).
+    let mut next_known = vec![slots - 1; slots];
+    let mut next = slots - 1;
+    for k in (0..slots).rev() {
+        if known[k].is_some() {
+            next = k;
+        }
+        next_known[k] = next;
+    }
+    let mut filled: Vec<f64> = Vec::with_capacity(slots);
+    let mut last_known = 0;
     for (k, v) in known.iter().enumerate() {
         let value = match (v, missing) {
-            (Some(v), _) => *v,
+            (Some(v), _) => {
+                last_known = k;
+                *v
+            }
             (None, Missing::Zero) => 0.0,
             (None, Missing::HoldLast) => filled.last().copied().unwrap_or(0.0),
             (None, Missing::Interpolate) => {
-                // The last slot before and the next slot after this one with a datapoint; both
-                // exist, since the first and last slots hold datapoints.
-                let before = (0..k).rev().find(|&j| known[j].is_some()).unwrap_or(0);
-                let after = (k + 1..slots).find(|&j| known[j].is_some()).unwrap_or(slots - 1);
+                // Between the last slot before and the next slot after this one with a
+                // datapoint; both exist, since the first and last slots hold datapoints.
+                let (before, after) = (last_known, next_known[k]);
                 let (a, b) = (known[before].unwrap_or(0.0), known[after].unwrap_or(0.0));
-                a + (b - a) * (k - before) as f64 / (after - before) as f64
+                a + (b - a) * (k - before) as f64 / (after - before).max(1) as f64
             }
         };
         filled.push(value);
