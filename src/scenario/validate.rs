@@ -2640,6 +2640,19 @@ fn capacity_provider_strategy(
 const TASK_DEFINITION_EXTENSIONS: [&str; 5] = ["app", "shutdown_time", "calls_aws_apis", "execution_role", "task_role"];
 const SERVICE_EXTENSIONS: [&str; 3] = ["task_definition", "blue_green", "auto_scaling"];
 
+/// A table read `from` an AWS file may set, beside `from`, only the keys no AWS file holds.
+fn only_extensions_beside_from(cx: &Cx<'_>, path: &KeyPath, file: &str, allowed: &[&str]) -> Result<(), ScenarioError> {
+    let set = table_keys(cx.root, path);
+    let Some(k) = set.into_iter().find(|k| *k != "from" && !allowed.contains(k)) else { return Ok(()) };
+    Err(cx.err(
+        &path.key(k),
+        format!(
+            "`{k}` comes from {file}: edit it there, or run `ecsim import {file}` to turn the file into TOML you can change; next to `from` only {} are allowed",
+            allowed.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")
+        ),
+    ))
+}
+
 /// Reads the AWS JSON files that task definitions, services and scalable targets name with
 /// `from`, and puts what they hold in their place, so that the rest of validation sees them as
 /// if written in TOML. Errors in the files name the file and the JSON path; later errors in
@@ -2662,16 +2675,7 @@ fn read_imports(
     for (key, td) in raw.task_definitions.iter_mut() {
         let Some(file) = td.from.clone() else { continue };
         let path = top.key("task_definitions").key(key);
-        let set: Vec<&str> = table_keys(cx.root, &path).into_iter().filter(|k| *k != "from").collect();
-        if let Some(k) = set.iter().find(|k| !TASK_DEFINITION_EXTENSIONS.contains(k)) {
-            return Err(cx.err(
-                &path.key(k),
-                format!(
-                    "`{k}` comes from {file}: edit it there, or run `ecsim import {file}` to turn the file into TOML you can change; next to `from` only {} are allowed",
-                    TASK_DEFINITION_EXTENSIONS.map(|e| format!("`{e}`")).join(", ")
-                ),
-            ));
-        }
+        only_extensions_beside_from(cx, &path, &file, &TASK_DEFINITION_EXTENSIONS)?;
         let (name, text) = read(cx, &path.key("from"), &file, &mut imports)?;
         let (imported, _) = crate::import::task_definition::read(&name, &text).map_err(|e| import_error(e, &text))?;
         let mut value = imported.value;
@@ -2712,16 +2716,7 @@ fn read_imports(
         let path = top.key("services").key(key);
         let mut json_name = key.clone();
         if let Some(file) = svc.from.clone() {
-            let set: Vec<&str> = table_keys(cx.root, &path).into_iter().filter(|k| *k != "from").collect();
-            if let Some(k) = set.iter().find(|k| !SERVICE_EXTENSIONS.contains(k)) {
-                return Err(cx.err(
-                    &path.key(k),
-                    format!(
-                        "`{k}` comes from {file}: edit it there, or run `ecsim import {file}` to turn the file into TOML you can change; next to `from` only {} are allowed",
-                        SERVICE_EXTENSIONS.map(|e| format!("`{e}`")).join(", ")
-                    ),
-                ));
-            }
+            only_extensions_beside_from(cx, &path, &file, &SERVICE_EXTENSIONS)?;
             let (name, text) = read(cx, &path.key("from"), &file, &mut imports)?;
             let imported = crate::import::service::read(&name, &text, Some(key)).map_err(|e| import_error(e, &text))?;
             let found = imported.value;
