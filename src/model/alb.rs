@@ -159,11 +159,14 @@ pub struct TargetGroup {
     /// The slots of the targets new requests go to, ascending; stale when `changed`.
     candidates: Vec<usize>,
     changed: bool,
+    /// Counts the changes that may change where requests go, so that a reader keeping its own
+    /// view of the candidates (the fluid fidelity's) knows when to refresh it.
+    version: u64,
 }
 
 impl TargetGroup {
     pub fn new(spec: TargetGroupSpec) -> Self {
-        TargetGroup { spec, targets: Vec::new(), next: 0, candidates: Vec::new(), changed: true }
+        TargetGroup { spec, targets: Vec::new(), next: 0, candidates: Vec::new(), changed: true, version: 0 }
     }
 
     pub fn targets(&self) -> &[Target] {
@@ -174,23 +177,37 @@ impl TargetGroup {
         &self.targets[k]
     }
 
+    fn mark_changed(&mut self) {
+        self.changed = true;
+        self.version += 1;
+    }
+
+    /// Changes whenever the targets new requests go to may have changed.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
     /// Registers a target (at the end of the list).
     pub fn add(&mut self, target: Target) {
         self.targets.push(target);
-        self.changed = true;
+        self.mark_changed();
     }
 
-    /// Records a health check of the target in slot `k`.
+    /// Records a health check of the target in slot `k`. Most checks change nothing about where
+    /// requests go (a healthy target passing again), and leave the candidates as they are.
     pub fn record_check(&mut self, k: usize, success: bool, hc: &HealthCheck) -> Transition {
+        let before = self.targets[k].routable();
         let transition = self.targets[k].record_check(success, hc);
-        self.changed = true;
+        if transition != Transition::None || self.targets[k].routable() != before {
+            self.mark_changed();
+        }
         transition
     }
 
     /// Starts deregistering the target in slot `k`: it takes no new requests.
     pub fn set_draining(&mut self, k: usize) {
         self.targets[k].state = TargetState::Draining;
-        self.changed = true;
+        self.mark_changed();
     }
 
     /// A request sent to, or answered by, the target in slot `k`.
@@ -218,15 +235,7 @@ impl TargetGroup {
     /// draining, the ALB fails open and routes to all of them (ALB:target-group-health-checks.md:
     /// "If all targets are unhealthy, the load balancer routes requests to all targets").
     pub fn pick(&mut self, rng: &mut SimRng) -> Option<usize> {
-        if self.changed {
-            self.changed = false;
-            self.candidates.clear();
-            self.candidates.extend((0..self.targets.len()).filter(|&k| self.targets[k].routable()));
-            if self.candidates.is_empty() {
-                self.candidates
-                    .extend((0..self.targets.len()).filter(|&k| self.targets[k].state != TargetState::Draining));
-            }
-        }
+        self.refresh_candidates();
         if self.candidates.is_empty() {
             return None;
         }
@@ -247,9 +256,37 @@ impl TargetGroup {
         Some(k)
     }
 
+    /// The slots of the targets new requests go to, ascending: the routable ones, or when none
+    /// is routable but some are registered and not draining, all of those (the ALB fails open:
+    /// ALB:target-group-health-checks.md, "If all targets are unhealthy, the load balancer routes
+    /// requests to all targets").
+    pub fn candidates(&mut self) -> &[usize] {
+        self.refresh_candidates();
+        &self.candidates
+    }
+
+    /// The tasks of [`TargetGroup::candidates`].
+    pub fn candidate_tasks(&mut self) -> impl Iterator<Item = usize> + '_ {
+        self.refresh_candidates();
+        let this = &*self;
+        this.candidates.iter().map(|&k| this.targets[k].task)
+    }
+
+    fn refresh_candidates(&mut self) {
+        if self.changed {
+            self.changed = false;
+            self.candidates.clear();
+            self.candidates.extend((0..self.targets.len()).filter(|&k| self.targets[k].routable()));
+            if self.candidates.is_empty() {
+                self.candidates
+                    .extend((0..self.targets.len()).filter(|&k| self.targets[k].state != TargetState::Draining));
+            }
+        }
+    }
+
     pub fn remove(&mut self, k: usize) -> Target {
         let t = self.targets.remove(k);
-        self.changed = true;
+        self.mark_changed();
         if self.next > k {
             self.next -= 1;
         }

@@ -442,7 +442,7 @@ impl<'a> World<'a> {
                     "Successfully set desired count to {capacity} (from {before}). Change successfully fulfilled by ecs. Cause: {cause}"
                 );
                 self.record(EventKind::ScalingActivity, Some(s), None, None, detail);
-                self.request_schedule();
+                self.request_service_schedule(s);
             }
             Scalable::Group(g) => self.set_group_desired(g as usize, capacity, cause),
         }

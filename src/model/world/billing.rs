@@ -26,10 +26,14 @@ impl World<'_> {
         // A Fargate micro-VM is its task's, all of it: once the task has stopped, the rest of
         // its last minute and the one-minute minimum settled at its end are still its service's
         // cost, not capacity left idle for the cluster to absorb.
-        for task in &self.tasks {
-            let vm = &self.cluster.instances[task.instance];
-            if vm.fargate && vm.tasks.is_empty() && vm.terminated_at.is_some_and(|t| t > from) {
-                weights[task.instance * n + task.service] = 1.0;
+        let fargate_ended =
+            |vm: &ContainerInstance| vm.fargate && vm.tasks.is_empty() && vm.terminated_at.is_some_and(|t| t > from);
+        // Looking among every task ever run is needed only when such a micro-VM exists.
+        if self.cluster.instances.iter().any(fargate_ended) {
+            for task in &self.tasks {
+                if fargate_ended(&self.cluster.instances[task.instance]) {
+                    weights[task.instance * n + task.service] = 1.0;
+                }
             }
         }
         for (i, inst) in self.cluster.instances.iter().enumerate() {

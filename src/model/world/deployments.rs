@@ -56,7 +56,7 @@ impl World<'_> {
             if others.is_empty() { String::new() } else { format!("; {}", others.join(", ")) }
         );
         self.record(EventKind::DeploymentStarted, Some(s), None, None, detail);
-        self.request_schedule();
+        self.request_service_schedule(s);
     }
 
     /// Whether a deployment is replacing tasks of another: Service Auto Scaling does not scale
@@ -215,6 +215,6 @@ impl World<'_> {
         for t in originals {
             self.stop_task(t, StopReason::Deployment);
         }
-        self.request_schedule();
+        self.request_service_schedule(s);
     }
 }

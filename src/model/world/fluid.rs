@@ -11,10 +11,14 @@
 //! are taken to be exponential around that mean for the percentiles [assume: exact for M/M/1
 //! FCFS; processor sharing has the same mean]. Everything else (health checks, scaling,
 //! placement, deployments, billing) stays event by event.
+//!
+//! Tasks of a target group that are in the same state get the same share and so stay in the
+//! same state: such a [`Cohort`] is served as one, a second costing the same for 5 tasks or 500.
 
 use super::*;
 
-use crate::model::alb::TargetState;
+use crate::model::task_definition::TaskDefinition;
+use crate::model::workload::Workload;
 
 /// The fluid step.
 pub(super) const FLUID_STEP: SimTime = crate::engine::SECOND;
@@ -45,8 +49,29 @@ pub(super) struct FluidState {
     tg_workload: Vec<Option<usize>>,
     /// The tasks left with a backlog by their last second.
     backlogged: Vec<usize>,
-    /// Scratch: the targets one second of a group is spread over.
-    targets: Vec<usize>,
+    /// By target group: its tasks that share one state.
+    cohorts: Vec<Cohort>,
+}
+
+/// The candidates of one target group (the targets the ALB sends new requests to), split into
+/// the tasks that share one fluid state, served as one, and the others, served one by one.
+///
+/// Every candidate gets the same share of a second, so tasks in the same state (the same task
+/// definition, capacity, backlog, requests and memory in flight) leave the second in the same
+/// state: once in, a task stays until the candidates change (a target registers, drains, turns
+/// healthy or unhealthy), a task's capacity changes, or it stops. Then the cohort is dissolved,
+/// each member taking the shared state as its own, and forms again from the tasks that come out
+/// of a second alike.
+#[derive(Debug, Default)]
+struct Cohort {
+    /// The target group's version the split was made at; `None` when it must be made again.
+    version: Option<u64>,
+    members: Vec<usize>,
+    /// Candidates not in the cohort.
+    singles: Vec<usize>,
+    /// The members' shared state; `work` is what each member did since the cohort formed.
+    state: FluidTask,
+    task_definition: usize,
 }
 
 /// A task's fluid queue.
@@ -69,6 +94,11 @@ pub(super) struct FluidTask {
     pub(super) work: f64,
     /// When it was last served, so a second serves each task once.
     last_served: SimTime,
+    /// The target group whose cohort the task is in, and the cohort's `work` when it joined:
+    /// while in, its backlog, requests and memory in flight are the cohort's, and its work its
+    /// own plus what the cohort did since.
+    cohort: Option<usize>,
+    cohort_work_at_join: f64,
 }
 
 impl Default for FluidTask {
@@ -83,6 +113,8 @@ impl Default for FluidTask {
             memory: 0.0,
             work: 0.0,
             last_served: SimTime::MAX,
+            cohort: None,
+            cohort_work_at_join: 0.0,
         }
     }
 }
@@ -147,6 +179,37 @@ fn erlang_c(k: u32, a: f64) -> f64 {
     if rho >= 1.0 { 1.0 } else { b / (1.0 - rho * (1.0 - b)) }
 }
 
+impl Batch {
+    /// `members` tasks that were in `task`'s state live through `second` alike: their shared
+    /// state becomes the second's, their counts go into the batch. Returns the requests they
+    /// answered, which the caller records with the second's response time.
+    fn settle(
+        &mut self,
+        task: &mut FluidTask,
+        second: &Second,
+        members: f64,
+        spec: &Workload,
+        td: &TaskDefinition,
+    ) -> f64 {
+        let mean_s = spec.service_time.mean().max(1e-6);
+        task.backlog = second.backlog;
+        task.work += second.served * mean_s;
+        self.in_flight_delta += members * (second.in_flight - task.in_flight);
+        task.in_flight = second.in_flight;
+        let memory = second.in_flight * spec.memory_per_request;
+        self.memory_delta += members * (memory - task.memory);
+        task.memory = memory;
+        self.errors += members * second.refused;
+        if crate::model::iam::missing_credentials(td.calls_aws_apis, td.task_role.as_ref()) {
+            self.errors += members * second.served;
+            return 0.0;
+        }
+        let late = second.served * second.late;
+        self.errors += members * late;
+        members * (second.served - late)
+    }
+}
+
 impl World<'_> {
     pub(super) fn start_fluid(&mut self) {
         let fluid = &mut self.fluid_state;
@@ -155,6 +218,7 @@ impl World<'_> {
         // Which workload's requests each target group serves (a blue/green service's second
         // group serves its workload too).
         fluid.tg_workload = vec![None; self.target_groups.len()];
+        fluid.cohorts = (0..self.target_groups.len()).map(|_| Cohort::default()).collect();
         for (w, spec) in self.scenario.workloads.iter().enumerate() {
             fluid.tg_workload[spec.target_group] = Some(w);
             if let Some(s) = self.workloads[w].service
@@ -172,6 +236,11 @@ impl World<'_> {
     pub(super) fn fluid_tick(&mut self) {
         let now = self.now();
         let from = now - FLUID_STEP;
+        for tg in 0..self.target_groups.len() {
+            if self.fluid_state.tg_workload[tg].is_some() {
+                self.fluid_split(tg);
+            }
+        }
         let backlogged = std::mem::take(&mut self.fluid_state.backlogged);
         for w in 0..self.scenario.workloads.len() {
             let Some(s) = self.workloads[w].service else { continue };
@@ -193,16 +262,29 @@ impl World<'_> {
             }
             self.fluid_route(s, w, tg, n - to_replacement);
         }
-        // Tasks that got nothing this second (draining, say) still work off their backlog.
+        // Tasks and cohorts that got nothing this second (draining, say) still work off their
+        // backlog.
+        for tg in 0..self.fluid_state.cohorts.len() {
+            let cohort = &self.fluid_state.cohorts[tg];
+            if cohort.members.is_empty() || cohort.state.backlog <= 0.0 || cohort.state.last_served == now {
+                continue;
+            }
+            let Some(w) = self.fluid_state.tg_workload[tg] else { continue };
+            let Some(s) = self.workloads[w].service else { continue };
+            let mut batch = Batch::default();
+            self.fluid_serve_cohort(s, w, tg, 0.0, &mut batch);
+            self.fluid_apply(s, &mut batch);
+        }
         for t in backlogged {
-            if self.fluid_served_now(t) || !self.fluid_task(t).is_some_and(|x| x.serving && x.backlog > 0.0) {
+            let waiting = self.fluid_task(t).is_some_and(|x| x.serving && x.cohort.is_none() && x.backlog > 0.0);
+            if !waiting || self.fluid_served_now(t) {
                 continue;
             }
             let Some(w) = self.task_target_group(t).and_then(|g| self.fluid_state.tg_workload[g]) else { continue };
             let s = self.tasks[t].service;
             let mut batch = Batch::default();
             let mut memo = None;
-            self.fluid_serve(w, t, 0.0, &mut memo, &mut batch);
+            self.fluid_serve(s, w, t, 0.0, &mut memo, &mut batch);
             self.fluid_apply(s, &mut batch);
         }
         self.fluid_flush_counts();
@@ -216,9 +298,21 @@ impl World<'_> {
         self.fluid_task(t).is_some_and(|x| x.last_served == self.now())
     }
 
-    /// Task `t`'s fluid queue, if it ever served.
-    pub(super) fn fluid_task(&self, t: usize) -> Option<&FluidTask> {
+    /// Task `t`'s fluid queue, if it ever served; while it is in a cohort, its own part only.
+    fn fluid_task(&self, t: usize) -> Option<&FluidTask> {
         self.fluid_state.tasks.get(t)
+    }
+
+    /// The CPU-ms of work task `t` has done, and the MiB its requests hold.
+    pub(super) fn fluid_work_and_memory(&self, t: usize) -> (f64, f64) {
+        let Some(task) = self.fluid_task(t) else { return (0.0, 0.0) };
+        match task.cohort {
+            Some(tg) => {
+                let shared = &self.fluid_state.cohorts[tg].state;
+                (task.work + shared.work - task.cohort_work_at_join, shared.memory)
+            }
+            None => (task.work, task.memory),
+        }
     }
 
     /// Task `t` starts serving (its target is registered): its queue starts empty.
@@ -239,45 +333,144 @@ impl World<'_> {
 
     /// Task `t` may now use `capacity` vCPUs.
     pub(super) fn fluid_set_capacity(&mut self, t: usize, capacity: f64) {
-        if let Some(x) = self.fluid_state.tasks.get_mut(t) {
-            x.capacity = capacity;
+        if self.fluid_state.tasks.get(t).is_some_and(|x| x.capacity != capacity) {
+            self.fluid_leave_cohort(t);
+            self.fluid_state.tasks[t].capacity = capacity;
         }
     }
 
-    /// Spreads `n` requests of workload `w` over the routable targets of group `tg`, as the ALB
-    /// does (to every registered target that is not draining when none is routable, and a 503
-    /// when there is none at all).
+    /// Task `t` takes its cohort's state as its own and leaves it; the cohort is split again
+    /// before its next second, since the task is no longer like the others.
+    fn fluid_leave_cohort(&mut self, t: usize) {
+        let fluid = &mut self.fluid_state;
+        let Some(tg) = fluid.tasks.get(t).and_then(|x| x.cohort) else { return };
+        let cohort = &mut fluid.cohorts[tg];
+        cohort.version = None;
+        let shared = &cohort.state;
+        let task = &mut fluid.tasks[t];
+        task.backlog = shared.backlog;
+        task.in_flight = shared.in_flight;
+        task.memory = shared.memory;
+        task.work += shared.work - task.cohort_work_at_join;
+        task.last_served = shared.last_served;
+        task.cohort = None;
+        if task.backlog > 0.0 {
+            fluid.backlogged.push(t);
+        }
+    }
+
+    /// Splits group `tg`'s candidates into a cohort and singles again if they changed since the
+    /// last split: every candidate starts single, and the cohort forms from those that come out
+    /// of their next second alike.
+    fn fluid_split(&mut self, tg: usize) {
+        let version = self.target_groups[tg].version();
+        if self.fluid_state.cohorts[tg].version == Some(version) {
+            return;
+        }
+        let members = std::mem::take(&mut self.fluid_state.cohorts[tg].members);
+        for &t in &members {
+            if self.fluid_state.tasks[t].cohort == Some(tg) {
+                self.fluid_leave_cohort(t);
+            }
+        }
+        let cohort = &mut self.fluid_state.cohorts[tg];
+        cohort.members = members;
+        cohort.members.clear();
+        cohort.state = FluidTask::default();
+        cohort.singles.clear();
+        cohort.singles.extend(self.target_groups[tg].candidate_tasks());
+        cohort.version = Some(version);
+    }
+
+    /// Spreads `n` requests of workload `w` over the candidates of group `tg`, as the ALB does,
+    /// and a 503 for each when there is none.
     fn fluid_route(&mut self, s: usize, w: usize, tg: usize, n: f64) {
         if n <= 0.0 {
             return;
         }
-        let mut targets = std::mem::take(&mut self.fluid_state.targets);
-        targets.clear();
-        let group = &self.target_groups[tg];
-        targets.extend(group.targets().iter().filter(|x| x.routable()).map(|x| x.task));
-        if targets.is_empty() {
-            targets.extend(group.targets().iter().filter(|x| x.state != TargetState::Draining).map(|x| x.task));
-        }
-        if targets.is_empty() {
+        self.fluid_split(tg);
+        let cohort = &self.fluid_state.cohorts[tg];
+        let candidates = cohort.members.len() + cohort.singles.len();
+        if candidates == 0 {
             self.fluid_state.counts[s].errors += n;
-        } else {
-            let share = n / targets.len() as f64;
-            let mut batch = Batch::default();
-            let mut memo = None;
-            for &t in &targets {
-                self.fluid_serve(w, t, share, &mut memo, &mut batch);
-            }
-            self.fluid_apply(s, &mut batch);
+            return;
         }
-        self.fluid_state.targets = targets;
+        let share = n / candidates as f64;
+        let mut batch = Batch::default();
+        self.fluid_serve_cohort(s, w, tg, share, &mut batch);
+        let singles = std::mem::take(&mut self.fluid_state.cohorts[tg].singles);
+        let mut memo = None;
+        for &t in &singles {
+            self.fluid_serve(s, w, t, share, &mut memo, &mut batch);
+        }
+        self.fluid_state.cohorts[tg].singles = singles;
+        self.fluid_apply(s, &mut batch);
+        self.fluid_join(tg);
     }
 
-    /// One second of task `t` with `offered` new requests, into `batch`; `memo` holds the last
-    /// second worked out, which the next task of the group reuses when it is in the same state.
-    fn fluid_serve(&mut self, w: usize, t: usize, offered: f64, memo: &mut Option<(Key, Second)>, batch: &mut Batch) {
+    /// One second of group `tg`'s cohort, each member offered `offered` new requests.
+    fn fluid_serve_cohort(&mut self, s: usize, w: usize, tg: usize, offered: f64, batch: &mut Batch) {
+        let now = self.now();
+        let cohort = &mut self.fluid_state.cohorts[tg];
+        if cohort.members.is_empty() {
+            return;
+        }
+        let spec = &self.scenario.workloads[w];
+        let td = &self.scenario.task_definitions[cohort.task_definition];
+        let shared = &mut cohort.state;
+        shared.last_served = now;
+        let second = fluid_second(spec, td, shared.capacity, shared.backlog, offered);
+        let answered = batch.settle(shared, &second, cohort.members.len() as f64, spec, td);
+        self.fluid_answer(s, &second, answered, batch);
+    }
+
+    /// Singles of group `tg` that came out of this second in the cohort's state join it; the
+    /// first that is ready and reachable founds it when it is empty.
+    fn fluid_join(&mut self, tg: usize) {
+        let now = self.now();
+        let fluid = &mut self.fluid_state;
+        let cohort = &mut fluid.cohorts[tg];
+        let tasks = &self.tasks;
+        cohort.singles.retain(|&t| {
+            let Some(task) = fluid.tasks.get_mut(t) else { return true };
+            let td = tasks[t].task_definition;
+            let alike = |shared: &FluidTask| {
+                (shared.capacity, shared.backlog, shared.in_flight, shared.memory)
+                    == (task.capacity, task.backlog, task.in_flight, task.memory)
+            };
+            let joins = task.serving
+                && task.reachable
+                && now >= task.ready_at
+                && task.last_served == now
+                && (cohort.members.is_empty() || (cohort.task_definition == td && alike(&cohort.state)));
+            if joins {
+                if cohort.members.is_empty() {
+                    cohort.task_definition = td;
+                    cohort.state = FluidTask { work: 0.0, cohort: None, ..*task };
+                }
+                task.cohort = Some(tg);
+                task.cohort_work_at_join = cohort.state.work;
+                cohort.members.push(t);
+            }
+            !joins
+        });
+    }
+
+    /// One second of task `t` of service `s` with `offered` new requests, into `batch`; `memo`
+    /// holds the last second worked out, which the next task reuses when it is in the same state.
+    fn fluid_serve(
+        &mut self,
+        s: usize,
+        w: usize,
+        t: usize,
+        offered: f64,
+        memo: &mut Option<(Key, Second)>,
+        batch: &mut Batch,
+    ) {
         let now = self.now();
         let spec = &self.scenario.workloads[w];
         let td_index = self.tasks[t].task_definition;
+        let td = &self.scenario.task_definitions[td_index];
         let fluid = &mut self.fluid_state;
         let Some(task) = fluid.tasks.get_mut(t).filter(|x| x.serving) else {
             batch.errors += offered;
@@ -299,37 +492,30 @@ impl World<'_> {
         let second = match *memo {
             Some((k, second)) if k == key => second,
             _ => {
-                let td = &self.scenario.task_definitions[td_index];
                 let second = fluid_second(spec, td, task.capacity, task.backlog, offered);
                 *memo = Some((key, second));
                 second
             }
         };
-        let mean_s = spec.service_time.mean().max(1e-6);
-        task.backlog = second.backlog;
-        task.work += second.served * mean_s;
-        batch.in_flight_delta += second.in_flight - task.in_flight;
-        task.in_flight = second.in_flight;
-        let memory = second.in_flight * spec.memory_per_request;
-        batch.memory_delta += memory - task.memory;
-        task.memory = memory;
+        let answered = batch.settle(task, &second, 1.0, spec, td);
         if second.backlog > 0.0 {
             fluid.backlogged.push(t);
         }
-        batch.errors += second.refused;
-        let td = &self.scenario.task_definitions[td_index];
-        if crate::model::iam::missing_credentials(td.calls_aws_apis, td.task_role.as_ref()) {
-            batch.errors += second.served;
+        self.fluid_answer(s, &second, answered, batch);
+    }
+
+    /// Requests answered in `second` into the batch, which goes to the histograms first when it
+    /// holds requests answered in another time.
+    fn fluid_answer(&mut self, s: usize, second: &Second, answered: f64, batch: &mut Batch) {
+        if answered <= 0.0 {
             return;
         }
-        let late = second.served * second.late;
-        batch.errors += late;
         if batch.answered > 0.0 && (batch.response, batch.wait) != (second.response, second.wait) {
-            self.fluid_record(self.tasks[t].service, batch);
+            self.fluid_record(s, batch);
         }
         batch.response = second.response;
         batch.wait = second.wait;
-        batch.answered += second.served - late;
+        batch.answered += answered;
     }
 
     /// A batch's counts into its service.
@@ -383,6 +569,7 @@ impl World<'_> {
     pub(super) fn fluid_stop(&mut self, t: usize) {
         let now = self.now();
         let s = self.tasks[t].service;
+        self.fluid_leave_cohort(t);
         let Some(task) = self.fluid_state.tasks.get_mut(t).filter(|x| x.serving) else { return };
         let (in_flight, backlog, memory) = (task.in_flight, task.backlog, task.memory);
         *task = FluidTask { work: task.work, ..FluidTask::default() };
@@ -396,13 +583,7 @@ impl World<'_> {
 /// One second of a task of `capacity` vCPUs that starts it with `backlog` requests waiting and is
 /// offered `offered` more: it completes at most its full-CPU throughput, the rest waits, past
 /// `max_concurrency + queue_limit` refused.
-fn fluid_second(
-    spec: &crate::model::workload::Workload,
-    td: &crate::model::task_definition::TaskDefinition,
-    capacity: f64,
-    backlog: f64,
-    offered: f64,
-) -> Second {
+fn fluid_second(spec: &Workload, td: &TaskDefinition, capacity: f64, backlog: f64, offered: f64) -> Second {
     let mean_s = spec.service_time.mean().max(1e-6);
     let limit = f64::from(td.app.max_concurrency.saturating_add(td.app.queue_limit));
     let throughput = capacity * 1000.0 / mean_s;

@@ -217,6 +217,13 @@ struct World<'a> {
     requirements: Vec<TaskRequirements>,
     rng: Streams,
     schedule_pending: bool,
+    /// The services whose own state changed since their last pass, and whether a change to the
+    /// cluster (capacity, instances) asks for a pass of every service.
+    schedule_services: Vec<bool>,
+    schedule_all: bool,
+    /// Counts task launches and stop requests, so that a scheduler pass that made neither
+    /// reuses the counts it started from instead of walking the service's tasks again.
+    task_changes: u64,
     /// Bumped whenever capacity may have grown (a task stopped, an instance registered or became
     /// ACTIVE), so that services whose placement failed know when to try again.
     capacity_epoch: u64,
@@ -297,6 +304,9 @@ impl<'a> World<'a> {
                 spot: streams.stream("spot"),
             },
             schedule_pending: false,
+            schedule_services: vec![false; scenario.services.len()],
+            schedule_all: false,
+            task_changes: 0,
             capacity_epoch: 0,
             dynamic_constraints,
             streams,
@@ -408,7 +418,7 @@ impl<'a> World<'a> {
                 let t = task as usize;
                 if self.tasks[t].timer.is_current(generation) && self.tasks[t].status == TaskStatus::Running {
                     self.tasks[t].healthy_at = Some(self.now());
-                    self.request_schedule();
+                    self.request_service_schedule(self.tasks[t].service);
                 }
             }
             Event::TaskStopped { task, generation } => {
@@ -454,7 +464,7 @@ impl<'a> World<'a> {
                     self.pull_failed(task as usize);
                 }
             }
-            Event::Unthrottle { .. } => self.request_schedule(),
+            Event::Unthrottle { service } => self.request_service_schedule(service as usize),
             Event::FluidTick => self.fluid_tick(),
             // A minute's row shows the state once everything at that instant has happened: while
             // other events share the instant, the sample goes back behind them.
@@ -490,7 +500,22 @@ impl<'a> World<'a> {
         self.recorder.event(record);
     }
 
+    /// A change to the cluster: every service's scheduler looks again.
     fn request_schedule(&mut self) {
+        self.schedule_all = true;
+        self.schedule_pass();
+    }
+
+    /// A change to service `s` alone (its desired count, deployments or tasks): its scheduler
+    /// looks again. The others would find nothing new: a pass acts on the service's own tasks,
+    /// desired count and deployments, and on the cluster's capacity only for tasks it could not
+    /// place, and services with such tasks are passed every time.
+    fn request_service_schedule(&mut self, s: usize) {
+        self.schedule_services[s] = true;
+        self.schedule_pass();
+    }
+
+    fn schedule_pass(&mut self) {
         if !self.schedule_pending {
             self.schedule_pending = true;
             self.queue.schedule(self.now(), Event::Schedule);
@@ -507,7 +532,7 @@ impl<'a> World<'a> {
                 self.services[service].desired_count = desired_count;
                 let detail = format!("desired count {before} -> {desired_count} (UpdateService)");
                 self.record(EventKind::DesiredCountChanged, Some(service), None, None, detail);
-                self.request_schedule();
+                self.request_service_schedule(service);
             }
             Action::StopTasks { service, count } => {
                 let mut candidates: Vec<usize> =

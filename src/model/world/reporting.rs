@@ -2,8 +2,29 @@
 
 use super::*;
 
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct ClusterCapacity {
+    cpu: u64,
+    memory: u64,
+    active: u32,
+}
+
 impl World<'_> {
-    pub(super) fn service_sample(&self, s: usize) -> ServiceSample {
+    /// The CPU units and MiB registered by the cluster's instances (not Fargate's), and how many
+    /// are ACTIVE: the same for every service's row, so worked out once per sample.
+    fn cluster_capacity(&self) -> ClusterCapacity {
+        let mut c = ClusterCapacity::default();
+        for inst in self.cluster.instances.iter().filter(|inst| !inst.fargate) {
+            if inst.status.is_registered() {
+                c.cpu += u64::from(inst.registered_cpu);
+                c.memory += u64::from(inst.registered_memory);
+            }
+            c.active += u32::from(inst.status == InstanceStatus::Active);
+        }
+        c
+    }
+
+    pub(super) fn service_sample(&self, s: usize, cluster: ClusterCapacity) -> ServiceSample {
         let svc = &self.services[s];
         let (mut running, mut starting, mut stopping) = (0, 0, 0);
         let mut hosts: Vec<usize> = Vec::new();
@@ -33,14 +54,6 @@ impl World<'_> {
         }
         hosts.sort_unstable();
         hosts.dedup();
-        let (mut cpu, mut mem, mut active) = (0u64, 0u64, 0);
-        for inst in self.cluster.instances.iter().filter(|inst| !inst.fargate) {
-            if inst.status.is_registered() {
-                cpu += u64::from(inst.registered_cpu);
-                mem += u64::from(inst.registered_memory);
-            }
-            active += u32::from(inst.status == InstanceStatus::Active);
-        }
         // CPUReservation and MemoryReservation are "only supported for tasks hosted on an Amazon
         // EC2 instance" (ECS-DG:cloudwatch-metrics.md, available metrics): a Fargate task
         // reserves nothing of the cluster's instances, and a Fargate service's share is 0.
@@ -62,9 +75,9 @@ impl World<'_> {
             unplaced: svc.unplaced,
             stopping,
             hosts: hosts.len() as u32,
-            instances: active,
-            cpu_reserved_pct: pct(reserved_cpu, cpu),
-            mem_reserved_pct: pct(reserved_mem, mem),
+            instances: cluster.active,
+            cpu_reserved_pct: pct(reserved_cpu, cluster.cpu),
+            mem_reserved_pct: pct(reserved_mem, cluster.memory),
             primary_revision: self.scenario.task_definitions[svc.task_definition].revision,
             primary_running,
             primary_healthy,
@@ -77,8 +90,9 @@ impl World<'_> {
     pub(super) fn sample(&mut self) {
         self.bill();
         let mut rows = Vec::with_capacity(self.services.len());
+        let cluster = self.cluster_capacity();
         for s in 0..self.services.len() {
-            let mut row = self.service_sample(s);
+            let mut row = self.service_sample(s, cluster);
             self.traffic_minute(s, &mut row);
             row.cost_usd = std::mem::take(&mut self.costs[s].minute);
             row.cumulative_cost_usd = self.costs[s].total;
@@ -100,9 +114,10 @@ impl World<'_> {
     }
 
     pub(super) fn summary(&self) -> Vec<ServiceSummary> {
+        let cluster = self.cluster_capacity();
         (0..self.services.len())
             .map(|s| {
-                let x = self.service_sample(s);
+                let x = self.service_sample(s, cluster);
                 let svc = &self.services[s];
                 let mut row = ServiceSummary {
                     service: svc.name.clone(),

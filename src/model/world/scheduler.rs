@@ -4,14 +4,23 @@ use super::*;
 
 impl World<'_> {
     /// DAEMON services first: their tasks launch first and stop last (ECS-DG:ecs_services.md).
+    ///
+    /// A REPLICA service is passed when something of its own changed, when the cluster changed,
+    /// or while it has tasks it could not place; DAEMON services, which follow the instances,
+    /// every time.
     pub(super) fn run_schedulers(&mut self) {
+        let all = std::mem::take(&mut self.schedule_all);
+        let asked = self.schedule_services.clone();
+        self.schedule_services.fill(false);
         for s in 0..self.services.len() {
             if self.services[s].scheduling_strategy == SchedulingStrategy::Daemon {
                 self.daemon_pass(s);
             }
         }
         for s in 0..self.services.len() {
-            if self.services[s].scheduling_strategy == SchedulingStrategy::Replica {
+            if self.services[s].scheduling_strategy == SchedulingStrategy::Replica
+                && (all || asked[s] || self.services[s].unplaced > 0)
+            {
                 self.replica_pass(s);
             }
         }
@@ -52,6 +61,7 @@ impl World<'_> {
         let desired = self.services[s].desired_count;
         let config = self.services[s].deployment_configuration;
         let counts = self.counts(s);
+        let changes_before = self.task_changes;
         let mut plan = replica_plan(desired, config, counts);
         let primary = self.services[s].primary();
         if self.services[s].deployments[primary].rollout == crate::model::deployment::RolloutState::Failed {
@@ -87,12 +97,16 @@ impl World<'_> {
             }
         }
 
-        let replaced: Vec<usize> = self.services[s]
-            .tasks
-            .iter()
-            .copied()
-            .filter(|&t| self.tasks[t].desired_running && !self.kept(t) && !self.parked(t))
-            .collect();
+        let mut replaced: Vec<usize> = Vec::new();
+        if counts.replace > 0 {
+            replaced.extend(
+                self.services[s]
+                    .tasks
+                    .iter()
+                    .copied()
+                    .filter(|&t| self.tasks[t].desired_running && !self.kept(t) && !self.parked(t)),
+            );
+        }
         let mut unhealthy_to_stop = plan.stop_unhealthy_replace;
         let mut healthy_to_stop = plan.stop_healthy_replace;
         for t in replaced {
@@ -127,9 +141,14 @@ impl World<'_> {
             self.record(EventKind::DeploymentBlocked, Some(s), None, None, detail);
         }
         self.services[s].blocked = blocked;
-        let counts = self.counts(s);
+        let mut counts = if self.task_changes == changes_before { counts } else { self.counts(s) };
+        let rollout = self.services[s].deployments[primary].rollout;
         self.check_deployment_done(s, &counts);
-        self.check_steady_state(s);
+        if self.services[s].deployments[primary].rollout != rollout {
+            // A completed deployment's task set is no longer parked: it counts again.
+            counts = self.counts(s);
+        }
+        self.check_steady_state(s, &counts);
     }
 
     /// Places `n` new tasks of a service. With a capacity provider strategy each task is
@@ -325,13 +344,13 @@ impl World<'_> {
             }
             None => self.services[s].last_failure_event = None,
         }
-        self.check_steady_state(s);
+        let counts = self.counts(s);
+        self.check_steady_state(s, &counts);
     }
 
     /// "service X has reached a steady state." when every desired task runs and is healthy, with
     /// nothing pending, stopping or waiting to be replaced.
-    pub(super) fn check_steady_state(&mut self, s: usize) {
-        let c = self.counts(s);
+    pub(super) fn check_steady_state(&mut self, s: usize, c: &TaskCounts) {
         let svc = &self.services[s];
         let steady = c.keep == svc.desired_count
             && c.keep_healthy == c.keep

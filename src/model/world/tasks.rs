@@ -10,6 +10,7 @@ impl World<'_> {
         let td = self.services[s].task_definition;
         let req = &self.requirements[td];
         let t = self.tasks.len();
+        self.task_changes += 1;
         let number = self.services[s].next_task_number;
         self.services[s].next_task_number += 1;
         let inst = &mut self.cluster.instances[i];
@@ -157,7 +158,7 @@ impl World<'_> {
             self.record(EventKind::ServiceThrottled, Some(s), None, None, message);
         }
         self.queue.schedule(until, Event::Unthrottle { service: s as u32 });
-        self.request_schedule();
+        self.request_service_schedule(s);
     }
 
     pub(super) fn task_started(&mut self, t: usize) {
@@ -200,6 +201,7 @@ impl World<'_> {
             return;
         }
         self.tasks[t].desired_running = false;
+        self.task_changes += 1;
         self.tasks[t].stop_reason = Some(reason);
         if self.tasks[t].status < TaskStatus::Running {
             self.finish_stop(t);
@@ -208,7 +210,7 @@ impl World<'_> {
         if !self.begin_deregistration(t) {
             self.signal_stop(t);
         }
-        self.request_schedule();
+        self.request_service_schedule(self.tasks[t].service);
     }
 
     /// STOPPING: the agent sends SIGTERM; the task stops when its containers exit, or at

@@ -340,7 +340,7 @@ impl World<'_> {
                 let detail =
                     format!("target {} port {port} is healthy in target-group {tg_name}", self.cluster.instances[i].id);
                 self.record(EventKind::TargetHealthy, Some(s), Some(t), Some(i), detail);
-                self.request_schedule();
+                self.request_service_schedule(s);
             }
             Transition::BecameUnhealthy => {
                 self.tasks[t].healthy_at = None;
@@ -364,6 +364,13 @@ impl World<'_> {
         {
             self.stop_task(t, StopReason::FailedElbHealthChecks);
             self.deployment_task_failed(t);
+            return;
+        }
+        // A healthy target that passes stays healthy for as long as the check's inputs hold: the
+        // task RUNNING past its ready time, its port reachable, its application healthy. None of
+        // these changes while the target is registered (leaving RUNNING begins deregistration,
+        // which ends the checks), so later checks would change nothing and are not simulated.
+        if success && self.target_groups[tg].target(k).state == TargetState::Healthy {
             return;
         }
         if let Some(serving) = self.tasks[t].serving.as_mut() {
@@ -453,10 +460,7 @@ impl World<'_> {
         let Some(mut serving) = self.tasks[t].serving.take() else { return };
         let mut cut = Vec::new();
         serving.server.clear(&mut cut);
-        let work = match self.fluid_task(t) {
-            Some(fluid) if self.fluid() => fluid.work,
-            _ => serving.server.work_done(now),
-        };
+        let work = if self.fluid() { self.fluid_work_and_memory(t).0 } else { serving.server.work_done(now) };
         let traffic = &mut self.traffic[s];
         traffic.minute_busy_cpu_ms += work - serving.work_accounted;
         traffic.minute_errors += cut.len() as u64;
@@ -620,7 +624,7 @@ impl World<'_> {
             let reserved_mem = f64::from(self.requirements[td].memory.max(1));
             let baseline = f64::from(self.scenario.task_definitions[td].app.memory_baseline);
             let i = self.tasks[t].instance;
-            let fluid = self.fluid().then(|| self.fluid_task(t).map(|x| (x.work, x.memory)).unwrap_or_default());
+            let fluid = self.fluid().then(|| self.fluid_work_and_memory(t));
             if let Some(serving) = self.tasks[t].serving.as_mut() {
                 let (work, memory_in_flight) = match fluid {
                     Some(fluid) => fluid,
@@ -654,17 +658,18 @@ impl World<'_> {
         sample.requests = traffic.minute_requests;
         sample.errors_5xx = traffic.minute_errors;
         let fluid = self.scenario.fidelity == crate::model::workload::Fidelity::Fluid;
-        let percentile = |h: &LatencyHistogram, p: f64| {
-            if fluid { h.exponential_mixture_percentile(p) } else { h.percentile(p) }
+        let slo = self.scenario.slo;
+        let ps = [50.0, 95.0, 99.0, slo.map_or(99.0, |x| x.percentile)];
+        let [p50, p95, p99, p_slo] = if fluid {
+            traffic.minute_latency.exponential_mixture_percentiles(ps)
+        } else {
+            traffic.minute_latency.percentiles(ps)
         };
-        sample.p50_ms = percentile(&traffic.minute_latency, 50.0);
-        sample.p95_ms = percentile(&traffic.minute_latency, 95.0);
-        sample.p99_ms = percentile(&traffic.minute_latency, 99.0);
+        (sample.p50_ms, sample.p95_ms, sample.p99_ms) = (p50, p95, p99);
         sample.cpu_util_pct = pct(traffic.minute_busy_cpu_ms, reserved_cpu_ms);
         sample.mem_util_pct = pct(used_mem, reserved_mem);
-        if let Some(slo) = self.scenario.slo {
-            let p = percentile(&traffic.minute_latency, slo.percentile);
-            traffic.slo_minutes_met += u64::from(traffic.minute_latency.count() == 0 || p <= slo.threshold);
+        if let Some(slo) = slo {
+            traffic.slo_minutes_met += u64::from(traffic.minute_latency.count() == 0 || p_slo <= slo.threshold);
         }
         traffic.minutes += 1;
         traffic.requests += traffic.minute_requests;
@@ -686,12 +691,10 @@ impl World<'_> {
         row.requests = t.requests;
         row.errors_5xx = t.errors;
         row.error_rate = if t.requests == 0 { 0.0 } else { t.errors as f64 / t.requests as f64 };
-        let fluid = self.fluid();
-        let percentile =
-            |p: f64| if fluid { t.latency.exponential_mixture_percentile(p) } else { t.latency.percentile(p) };
-        row.p50_ms = percentile(50.0);
-        row.p95_ms = percentile(95.0);
-        row.p99_ms = percentile(99.0);
+        let ps = [50.0, 95.0, 99.0];
+        let [p50, p95, p99] =
+            if self.fluid() { t.latency.exponential_mixture_percentiles(ps) } else { t.latency.percentiles(ps) };
+        (row.p50_ms, row.p95_ms, row.p99_ms) = (p50, p95, p99);
         let answered = t.latency.count() as f64;
         row.mean_wait_ms = if answered == 0.0 { 0.0 } else { t.wait_ms_total / answered };
         row.mean_response_ms = if answered == 0.0 { 0.0 } else { t.response_ms_total / answered };
