@@ -30,6 +30,7 @@ impl World<'_> {
         let mut hosts: Vec<usize> = Vec::new();
         let primary = svc.primary();
         let (mut primary_running, mut primary_healthy, mut active_running, mut active_healthy) = (0, 0, 0, 0);
+        let (mut reserved_cpu, mut reserved_mem) = (0.0, 0.0);
         for &t in &svc.tasks {
             let task = &self.tasks[t];
             if task.status == TaskStatus::Running {
@@ -50,21 +51,16 @@ impl World<'_> {
             }
             if !self.cluster.instances[task.instance].fargate {
                 hosts.push(task.instance);
+                // CPUReservation and MemoryReservation are "only supported for tasks hosted on
+                // an Amazon EC2 instance" (ECS-DG:cloudwatch-metrics.md, available metrics): a
+                // Fargate task reserves nothing of the cluster's instances.
+                let r = &self.requirements[task.task_definition];
+                reserved_cpu += f64::from(r.cpu);
+                reserved_mem += f64::from(r.memory);
             }
         }
         hosts.sort_unstable();
         hosts.dedup();
-        // CPUReservation and MemoryReservation are "only supported for tasks hosted on an Amazon
-        // EC2 instance" (ECS-DG:cloudwatch-metrics.md, available metrics): a Fargate task
-        // reserves nothing of the cluster's instances, and a Fargate service's share is 0.
-        let (reserved_cpu, reserved_mem) = svc
-            .tasks
-            .iter()
-            .filter(|&&t| !self.cluster.instances[self.tasks[t].instance].fargate)
-            .fold((0.0, 0.0), |(c, m), &t| {
-                let r = &self.requirements[self.tasks[t].task_definition];
-                (c + f64::from(r.cpu), m + f64::from(r.memory))
-            });
         let pct = |used: f64, total: u64| if total == 0 { 0.0 } else { 100.0 * used / total as f64 };
         ServiceSample {
             time: self.now(),

@@ -615,11 +615,11 @@ impl World<'_> {
     /// Folds the minute's traffic into the sample and the run totals, and starts a new minute.
     pub(super) fn traffic_minute(&mut self, s: usize, sample: &mut ServiceSample) {
         let now = self.now();
-        let tasks = self.services[s].tasks.clone();
+        let tasks = std::mem::take(&mut self.services[s].tasks);
         self.traffic[s].task_cpu_pct.clear();
         self.traffic[s].task_mem_pct.clear();
         let mut serving_tasks = 0u32;
-        for t in tasks {
+        for &t in &tasks {
             let td = self.tasks[t].task_definition;
             let reserved_mem = f64::from(self.requirements[td].memory.max(1));
             let baseline = f64::from(self.scenario.task_definitions[td].app.memory_baseline);
@@ -648,6 +648,7 @@ impl World<'_> {
                 traffic.task_mem_pct.push(pct(baseline, reserved_mem));
             }
         }
+        self.services[s].tasks = tasks;
         let in_flight = self.traffic[s].in_flight.take(now);
         self.traffic[s].in_flight_per_task =
             (serving_tasks > 0).then(|| in_flight / (f64::from(serving_tasks) * MINUTE as f64));
@@ -660,10 +661,13 @@ impl World<'_> {
         let fluid = self.scenario.fidelity == crate::model::workload::Fidelity::Fluid;
         let slo = self.scenario.slo;
         let ps = [50.0, 95.0, 99.0, slo.map_or(99.0, |x| x.percentile)];
+        let h = &traffic.minute_latency;
         let [p50, p95, p99, p_slo] = if fluid {
-            traffic.minute_latency.exponential_mixture_percentiles(ps)
+            // One pass over the histogram serves all four.
+            h.exponential_mixture_percentiles(ps)
         } else {
-            traffic.minute_latency.percentiles(ps)
+            let [p50, p95, p99] = h.percentiles([50.0, 95.0, 99.0]);
+            [p50, p95, p99, slo.map_or(0, |x| h.percentile(x.percentile))]
         };
         (sample.p50_ms, sample.p95_ms, sample.p99_ms) = (p50, p95, p99);
         sample.cpu_util_pct = pct(traffic.minute_busy_cpu_ms, reserved_cpu_ms);
@@ -691,11 +695,12 @@ impl World<'_> {
         row.requests = t.requests;
         row.errors_5xx = t.errors;
         row.error_rate = if t.requests == 0 { 0.0 } else { t.errors as f64 / t.requests as f64 };
+        let latency = &t.latency;
         let ps = [50.0, 95.0, 99.0];
         let [p50, p95, p99] =
-            if self.fluid() { t.latency.exponential_mixture_percentiles(ps) } else { t.latency.percentiles(ps) };
+            if self.fluid() { latency.exponential_mixture_percentiles(ps) } else { latency.percentiles(ps) };
         (row.p50_ms, row.p95_ms, row.p99_ms) = (p50, p95, p99);
-        let answered = t.latency.count() as f64;
+        let answered = latency.count() as f64;
         row.mean_wait_ms = if answered == 0.0 { 0.0 } else { t.wait_ms_total / answered };
         row.mean_response_ms = if answered == 0.0 { 0.0 } else { t.response_ms_total / answered };
         row.slo_met_pct = if self.scenario.slo.is_none() || t.minutes == 0 {
