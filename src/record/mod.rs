@@ -338,35 +338,19 @@ impl LatencyHistogram {
 
     /// When each recorded value is the mean of an exponential distribution of response times
     /// (the fluid fidelity records one per task and second), the percentile (0–100) of the
-    /// mixture: the x at which Σ nᵢ (1 − e^(−x/mᵢ)) reaches p% of Σ nᵢ, found by bisection.
+    /// mixture; see [`ExponentialMixture`].
     pub fn exponential_mixture_percentile(&self, p: f64) -> u64 {
         self.exponential_mixture_percentiles([p])[0]
     }
 
     /// [`LatencyHistogram::exponential_mixture_percentile`] of several percentiles, reading the
-    /// histogram once. The answer is the x rounded to whole milliseconds, so the search is over
-    /// whole milliseconds: the smallest k at which the mixture at k + ½ reaches the percentile.
+    /// histogram once.
     pub fn exponential_mixture_percentiles<const N: usize>(&self, ps: [f64; N]) -> [u64; N] {
-        let total = self.0.len() as f64;
-        if total == 0.0 {
-            return [0; N];
+        let mut mixture = ExponentialMixture::default();
+        for v in self.0.iter_recorded() {
+            mixture.record_n(v.value_iterated_to(), v.count_at_value());
         }
-        let points: Vec<(f64, f64)> =
-            self.0.iter_recorded().map(|v| (v.value_iterated_to() as f64, v.count_at_value() as f64)).collect();
-        let below = |x: f64| {
-            points.iter().map(|&(m, n)| if m <= 0.0 { n } else { n * (1.0 - (-x / m).exp()) }).sum::<f64>() / total
-        };
-        // Past 50 times the largest mean, every exponential has all but e⁻⁵⁰ of its mass.
-        let top = self.0.max().saturating_mul(50).saturating_add(1);
-        ps.map(|p| {
-            let q = (p / 100.0).clamp(0.0, 1.0 - 1e-9);
-            let (mut lo, mut hi) = (0u64, top);
-            while lo < hi {
-                let mid = lo + (hi - lo) / 2;
-                if below(mid as f64 + 0.5) < q { lo = mid + 1 } else { hi = mid }
-            }
-            lo
-        })
+        mixture.percentiles(ps)
     }
 
     /// The value at a percentile (0–100), 0 when empty.
@@ -380,7 +364,83 @@ impl LatencyHistogram {
     }
 
     pub fn reset(&mut self) {
-        self.0.reset();
+        // Clearing touches the whole bucket array, recorded or not.
+        if !self.0.is_empty() {
+            self.0.reset();
+        }
+    }
+}
+
+/// Response times as a mixture of exponential distributions, each given by its mean (whole ms)
+/// and the number of responses it stands for: how the fluid fidelity records a minute, since it
+/// knows each second's mean response time rather than each response.
+#[derive(Clone, Debug, Default)]
+pub struct ExponentialMixture {
+    /// By mean, ascending once `percentiles` has merged them.
+    means: Vec<(u64, u64)>,
+    total: u64,
+}
+
+impl ExponentialMixture {
+    pub fn record_n(&mut self, mean_ms: u64, count: u64) {
+        if count == 0 {
+            return;
+        }
+        self.total += count;
+        match self.means.last_mut() {
+            Some(last) if last.0 == mean_ms => last.1 += count,
+            _ => self.means.push((mean_ms, count)),
+        }
+    }
+
+    pub fn count(&self) -> u64 {
+        self.total
+    }
+
+    pub fn reset(&mut self) {
+        self.means.clear();
+        self.total = 0;
+    }
+
+    /// The percentiles (0–100) of the mixture, in whole milliseconds: for each, the x at which
+    /// Σ nᵢ (1 − e^(−x/mᵢ)) reaches p% of Σ nᵢ, rounded, found as the smallest whole k at which
+    /// the mixture at k + ½ reaches it.
+    ///
+    /// Each term falls as its mean grows, so the mixture lies between the exponentials of the
+    /// smallest and the largest mean, and the answer between their percentiles,
+    /// `min × L` and `max × L` with L = −ln(1 − p/100): the search starts from that bracket,
+    /// a few steps wide when the means are alike.
+    pub fn percentiles<const N: usize>(&mut self, ps: [f64; N]) -> [u64; N] {
+        if self.total == 0 {
+            return [0; N];
+        }
+        self.means.sort_unstable_by_key(|&(m, _)| m);
+        self.means.dedup_by(|next, kept| {
+            let same = next.0 == kept.0;
+            if same {
+                kept.1 += next.1;
+            }
+            same
+        });
+        let total = self.total as f64;
+        let below = |x: f64| {
+            self.means
+                .iter()
+                .map(|&(m, n)| if m == 0 { n as f64 } else { n as f64 * (1.0 - (-x / m as f64).exp()) })
+                .sum::<f64>()
+                / total
+        };
+        let (smallest, largest) = (self.means[0].0 as f64, self.means[self.means.len() - 1].0 as f64);
+        ps.map(|p| {
+            let q = (p / 100.0).clamp(0.0, 1.0 - 1e-9);
+            let l = -(1.0 - q).ln();
+            let (mut lo, mut hi) = ((smallest * l).floor() as u64, (largest * l).ceil() as u64);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if below(mid as f64 + 0.5) < q { lo = mid + 1 } else { hi = mid }
+            }
+            lo
+        })
     }
 }
 
@@ -569,5 +629,28 @@ mod tests {
         assert_eq!(h.exponential_mixture_percentiles([50.0, 95.0, 99.0]), [69, 300, 461]);
         assert_eq!(h.exponential_mixture_percentile(99.0), 461);
         assert_eq!(LatencyHistogram::default().exponential_mixture_percentiles([50.0]), [0]);
+    }
+
+    #[test]
+    fn a_mixture_of_two_means_lies_between_them() {
+        // Half the responses with a mean of 100 ms, half with 300 ms. The median x solves
+        // ½(1 − e^(−x/100)) + ½(1 − e^(−x/300)) = ½, i.e. e^(−x/100) + e^(−x/300) = 1: with
+        // u = e^(−x/300), u³ + u − 1 = 0, u = 0.6823, x = −300 ln u = 114.6 ms. The 99th
+        // percentile: e^(−x/100) + e^(−x/300) = 0.02, where e^(−x/100) is negligible next to
+        // e^(−x/300): x ≈ 300 ln 50 = 1173.6; with the first term, 1173.6 + 0.0 → 1174 ms.
+        let mut m = ExponentialMixture::default();
+        m.record_n(300, 500);
+        m.record_n(100, 250);
+        m.record_n(100, 250);
+        assert_eq!(m.count(), 1000);
+        assert_eq!(m.percentiles([50.0, 99.0]), [115, 1174]);
+        // A search over the whole range, without the bracket, finds the same.
+        let full = |q: f64| {
+            let f = |x: f64| 0.5 * (1.0 - (-x / 100.0f64).exp()) + 0.5 * (1.0 - (-x / 300.0f64).exp());
+            (0u64..100_000).find(|&k| f(k as f64 + 0.5) >= q).unwrap()
+        };
+        assert_eq!([full(0.5), full(0.99)], [115, 1174]);
+        m.reset();
+        assert_eq!(m.percentiles([50.0]), [0]);
     }
 }

@@ -548,7 +548,7 @@ impl World<'_> {
             let response = batch.response;
             let ms = crate::engine::round_ms(response);
             let traffic = &mut self.traffic[s];
-            traffic.minute_latency.record_n(ms, k);
+            traffic.minute_means.record_n(ms, k);
             traffic.latency.record_n(ms, k);
             traffic.response_ms_total += response * whole;
             traffic.wait_ms_total += batch.wait * whole;

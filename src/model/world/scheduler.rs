@@ -17,9 +17,9 @@ impl World<'_> {
                 self.daemon_pass(s);
             }
         }
-        for s in 0..self.services.len() {
+        for (s, asked) in asked.into_iter().enumerate() {
             if self.services[s].scheduling_strategy == SchedulingStrategy::Replica
-                && (all || asked[s] || self.services[s].unplaced > 0)
+                && (all || asked || self.services[s].unplaced > 0)
             {
                 self.replica_pass(s);
             }

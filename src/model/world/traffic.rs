@@ -10,7 +10,7 @@ use crate::model::alb::{CONNECTION_TIMEOUT, Target, TargetGroup, TargetState, Tr
 use crate::model::task::Serving;
 use crate::model::task_definition::NetworkMode;
 use crate::model::workload::Arrivals;
-use crate::record::LatencyHistogram;
+use crate::record::{ExponentialMixture, LatencyHistogram};
 
 /// A quantity integrated over simulated time, e.g. the CPU the running tasks reserve: its rate
 /// changes at events, and the integral since the last reading is taken once a minute.
@@ -45,6 +45,8 @@ pub(super) struct ServiceTraffic {
     pub(super) minute_requests: u64,
     pub(super) minute_errors: u64,
     pub(super) minute_latency: LatencyHistogram,
+    /// The fluid fidelity's minute: each second's mean response times.
+    pub(super) minute_means: ExponentialMixture,
     pub(super) minute_busy_cpu_ms: f64,
     pub(super) requests: u64,
     pub(super) errors: u64,
@@ -663,17 +665,17 @@ impl World<'_> {
         let ps = [50.0, 95.0, 99.0, slo.map_or(99.0, |x| x.percentile)];
         let h = &traffic.minute_latency;
         let [p50, p95, p99, p_slo] = if fluid {
-            // One pass over the histogram serves all four.
-            h.exponential_mixture_percentiles(ps)
+            traffic.minute_means.percentiles(ps)
         } else {
             let [p50, p95, p99] = h.percentiles([50.0, 95.0, 99.0]);
             [p50, p95, p99, slo.map_or(0, |x| h.percentile(x.percentile))]
         };
+        let answered = if fluid { traffic.minute_means.count() } else { h.count() };
         (sample.p50_ms, sample.p95_ms, sample.p99_ms) = (p50, p95, p99);
         sample.cpu_util_pct = pct(traffic.minute_busy_cpu_ms, reserved_cpu_ms);
         sample.mem_util_pct = pct(used_mem, reserved_mem);
         if let Some(slo) = slo {
-            traffic.slo_minutes_met += u64::from(traffic.minute_latency.count() == 0 || p_slo <= slo.threshold);
+            traffic.slo_minutes_met += u64::from(answered == 0 || p_slo <= slo.threshold);
         }
         traffic.minutes += 1;
         traffic.requests += traffic.minute_requests;
@@ -686,6 +688,7 @@ impl World<'_> {
         traffic.minute_errors = 0;
         traffic.minute_busy_cpu_ms = 0.0;
         traffic.minute_latency.reset();
+        traffic.minute_means.reset();
         sample.healthy_targets = self.service_healthy_targets(s);
     }
 
