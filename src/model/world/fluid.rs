@@ -580,6 +580,64 @@ impl World<'_> {
     }
 }
 
+impl World<'_> {
+    /// Fluid fidelity only: each cohort's members are exactly the tasks that say they are in it,
+    /// once each, and per service the requests in flight that the traffic integrates are those
+    /// its tasks hold (within float rounding: the cohorts add theirs as members × the change).
+    pub(super) fn check_fluid(&self) -> Result<(), (String, String)> {
+        if !self.fluid() {
+            return Ok(());
+        }
+        let fluid = &self.fluid_state;
+        let mut claimed = vec![0u32; fluid.tasks.len()];
+        for (tg, cohort) in fluid.cohorts.iter().enumerate() {
+            for &t in &cohort.members {
+                claimed[t] += 1;
+                if fluid.tasks[t].cohort != Some(tg) {
+                    let name = &self.scenario.target_groups[tg].name;
+                    return Err((
+                        format!("target group {name}"),
+                        format!("cohort lists task {} that is not in it", self.tasks[t].id),
+                    ));
+                }
+            }
+        }
+        let mut held = vec![0.0; self.services.len()];
+        for (t, task) in fluid.tasks.iter().enumerate() {
+            if task.cohort.is_some() && claimed[t] != 1 {
+                return Err((
+                    format!("task {}", self.tasks[t].id),
+                    format!("in a cohort that lists it {} times", claimed[t]),
+                ));
+            }
+            if task.serving {
+                held[self.tasks[t].service] += match task.cohort {
+                    Some(tg) => fluid.cohorts[tg].state.in_flight,
+                    None => task.in_flight,
+                };
+            }
+        }
+        for (s, &held) in held.iter().enumerate() {
+            let integrated = self.traffic[s].in_flight.rate();
+            if (integrated - held).abs() > 1e-6 * held.abs().max(1.0) {
+                return Err((
+                    format!("service {}", self.services[s].name),
+                    format!("{integrated} requests in flight integrated but its tasks hold {held}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// For the invariant tests: a cohort forgets one of its members. False if none has any.
+    #[cfg(test)]
+    pub(super) fn fluid_tamper_cohort(&mut self) -> bool {
+        let Some(cohort) = self.fluid_state.cohorts.iter_mut().find(|c| !c.members.is_empty()) else { return false };
+        cohort.members.pop();
+        true
+    }
+}
+
 /// One second of a task of `capacity` vCPUs that starts it with `backlog` requests waiting and is
 /// offered `offered` more: it completes at most its full-CPU throughput, the rest waits, past
 /// `max_concurrency + queue_limit` refused.

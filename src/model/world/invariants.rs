@@ -9,7 +9,9 @@
 //! - every request that arrived is answered (a success or a 5xx: rejected, refused, timed out,
 //!   cut off) or still in flight, per service, and the requests the tasks hold are the ones
 //!   alive. This is for the request fidelity: under `fidelity = "fluid"` requests are fractional
-//!   flows integrated second by second (see `fluid.rs`), not objects to count;
+//!   flows integrated second by second (see `fluid.rs`), not objects to count; there, a
+//!   cohort's members are the tasks that say they are in it, and a service's requests in flight
+//!   are what its tasks hold;
 //! - billing never decreases: no service's cost, nor the instant instances are billed to;
 //! - simulated time never goes backwards: not between checks, and no event waits in the past.
 //!
@@ -47,6 +49,7 @@ impl World<'_> {
             .and_then(|()| self.check_instances_and_tasks())
             .and_then(|()| self.check_targets())
             .and_then(|()| self.check_requests())
+            .and_then(|()| self.check_fluid())
             .and_then(|()| self.check_billing());
         match found {
             Ok(()) => {
@@ -349,6 +352,28 @@ service_time = "100ms"
         after_a_run(&scenario(&["fidelity=\"fluid\""]), |w| {
             w.traffic[0].minute_errors += 1;
             assert_eq!(w.check_invariants("fluid"), Ok(()));
+        });
+    }
+
+    #[test]
+    fn a_fluid_cohort_that_loses_count_of_its_members_is_caught() {
+        let s = scenario(&["fidelity=\"fluid\""]);
+        after_a_run(&s, |w| {
+            assert!(w.fluid_tamper_cohort(), "no cohort formed");
+            let v = broken(w);
+            assert!(v.problem.contains("cohort"), "{}", v.problem);
+        });
+    }
+
+    #[test]
+    fn fluid_requests_in_flight_that_no_task_holds_are_caught() {
+        let s = scenario(&["fidelity=\"fluid\""]);
+        after_a_run(&s, |w| {
+            let now = w.now();
+            w.traffic[0].in_flight.add_rate(now, 1.0);
+            let v = broken(w);
+            assert_eq!(v.entity, "service web");
+            assert!(v.problem.contains("in flight"), "{}", v.problem);
         });
     }
 

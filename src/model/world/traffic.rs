@@ -32,6 +32,10 @@ impl Integral {
         self.rate += delta;
     }
 
+    pub(super) fn rate(&self) -> f64 {
+        self.rate
+    }
+
     /// The integral since the last take, in rate × milliseconds.
     pub(super) fn take(&mut self, now: SimTime) -> f64 {
         self.advance(now);
