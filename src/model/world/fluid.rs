@@ -346,6 +346,7 @@ impl World<'_> {
         let Some(tg) = fluid.tasks.get(t).and_then(|x| x.cohort) else { return };
         let cohort = &mut fluid.cohorts[tg];
         cohort.version = None;
+        cohort.members.retain(|&x| x != t);
         let shared = &cohort.state;
         let task = &mut fluid.tasks[t];
         task.backlog = shared.backlog;
