@@ -24,6 +24,10 @@ pub struct Cluster {
     group_index: BTreeMap<String, TaskGroup>,
     /// `group_tasks[g][i]`: non-stopped tasks of group `g` on instance `i`.
     group_tasks: Vec<Vec<u32>>,
+    /// `zone_tasks[g][z]`: the sum of `group_tasks[g][i]` over the instances `i` in Availability
+    /// Zone `z`, whatever their status, kept as tasks come and go so that the zone spread need not
+    /// add them up per placement. An instance's zone is fixed at launch.
+    zone_tasks: Vec<Vec<u64>>,
 }
 
 impl Cluster {
@@ -37,6 +41,7 @@ impl Cluster {
             group_names: Vec::new(),
             group_index: BTreeMap::new(),
             group_tasks: Vec::new(),
+            zone_tasks: Vec::new(),
         }
     }
 
@@ -49,6 +54,7 @@ impl Cluster {
         self.group_names.push(name.to_string());
         self.group_index.insert(name.to_string(), g);
         self.group_tasks.push(vec![0; self.instances.len()]);
+        self.zone_tasks.push(vec![0; self.availability_zones.len()]);
         g
     }
 
@@ -66,21 +72,35 @@ impl Cluster {
         self.group_tasks[group][instance]
     }
 
+    /// The non-stopped tasks of `group` on every instance, by instance.
+    pub fn group_task_counts(&self, group: TaskGroup) -> &[u32] {
+        &self.group_tasks[group]
+    }
+
+    /// The non-stopped tasks of `group` per Availability Zone, on every instance of the zone
+    /// whether registered or not.
+    pub fn group_tasks_per_zone(&self, group: TaskGroup) -> &[u64] {
+        &self.zone_tasks[group]
+    }
+
     pub fn add_group_task(&mut self, group: TaskGroup, instance: usize) {
         self.group_tasks[group][instance] += 1;
+        self.zone_tasks[group][self.instances[instance].availability_zone] += 1;
     }
 
     pub fn remove_group_task(&mut self, group: TaskGroup, instance: usize) {
         let c = &mut self.group_tasks[group][instance];
-        *c = c.saturating_sub(1);
+        if *c > 0 {
+            *c -= 1;
+            self.zone_tasks[group][self.instances[instance].availability_zone] -= 1;
+        }
     }
 
     /// Whether a task of `group` may go on the instance at all: a container instance of the
     /// cluster (not a Fargate task's micro-VM) that is not dedicated to another task group (an
     /// Elastic Beanstalk environment's instances run only its task).
     pub fn admits(&self, instance: usize, group: TaskGroup) -> bool {
-        let inst = &self.instances[instance];
-        !inst.fargate && inst.dedicated_to.is_none_or(|g| g == group)
+        admits(&self.instances[instance], group)
     }
 
     pub fn instance_type_of(&self, instance: usize) -> &InstanceType {
@@ -115,6 +135,12 @@ impl Cluster {
     pub fn facts_without(&self, instance: usize, group: TaskGroup) -> InstanceView<'_> {
         InstanceView { cluster: self, instance, without: Some(group) }
     }
+}
+
+/// [`Cluster::admits`], for an instance at hand.
+#[inline]
+pub fn admits(inst: &ContainerInstance, group: TaskGroup) -> bool {
+    !inst.fargate && inst.dedicated_to.is_none_or(|g| g == group)
 }
 
 pub struct InstanceView<'a> {
@@ -155,5 +181,66 @@ impl InstanceFacts for InstanceView<'_> {
 
     fn has_any_task(&self) -> bool {
         self.running_tasks_count() > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::model::ec2::{InstanceStatus, builtin_instance_types};
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Launch { zone: usize },
+        Add { group: TaskGroup, instance: usize },
+        Remove { group: TaskGroup, instance: usize },
+        Deregister { instance: usize },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            1 => (0..3usize).prop_map(|zone| Op::Launch { zone }),
+            4 => (0..2usize, 0..8usize).prop_map(|(group, instance)| Op::Add { group, instance }),
+            3 => (0..2usize, 0..8usize).prop_map(|(group, instance)| Op::Remove { group, instance }),
+            1 => (0..8usize).prop_map(|instance| Op::Deregister { instance }),
+        ]
+    }
+
+    proptest! {
+        /// Each zone's count of a group's tasks is the sum over the zone's instances, registered
+        /// or not, after any mix of launches, tasks started and stopped (more stops than tasks
+        /// included) and deregistrations.
+        #[test]
+        fn tasks_per_zone_match_a_recount(ops in proptest::collection::vec(op(), 0..80)) {
+            let zones = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+            let itype = builtin_instance_types().remove("m5.large").expect("a built-in type");
+            let mut cluster = Cluster::new("c".into(), zones, vec![itype]);
+            let groups = [cluster.task_group("service:a"), cluster.task_group("service:b")];
+            for op in ops {
+                let n = cluster.instances.len();
+                match op {
+                    Op::Launch { zone } => {
+                        let itype = &cluster.instance_types[0];
+                        let inst = ContainerInstance::new(format!("i-{n}"), 0, (0, itype), zone, 0, (32768, 60999), 0);
+                        cluster.add_instance(inst, BTreeMap::new());
+                    }
+                    Op::Add { group, instance } if instance < n => cluster.add_group_task(groups[group], instance),
+                    Op::Remove { group, instance } if instance < n => cluster.remove_group_task(groups[group], instance),
+                    Op::Deregister { instance } if instance < n => {
+                        cluster.instances[instance].status = InstanceStatus::Inactive;
+                    }
+                    _ => {}
+                }
+                for &g in &groups {
+                    let mut recount = [0u64; 3];
+                    for (i, inst) in cluster.instances.iter().enumerate() {
+                        recount[inst.availability_zone] += u64::from(cluster.group_tasks_on(g, i));
+                    }
+                    prop_assert_eq!(cluster.group_tasks_per_zone(g), &recount[..]);
+                }
+            }
+        }
     }
 }

@@ -8,11 +8,13 @@
 //! A task that fits nowhere gets the reason ECS reports for the *closest matching* instance (see
 //! [`closest_failure`] for how closeness is ranked).
 
+use std::cmp::Ordering;
+
 use rand::RngExt;
 
-use super::cluster::{Cluster, TaskGroup};
+use super::cluster::{self, Cluster, TaskGroup};
 use super::cluster_query::Expression;
-use super::ec2::{DEFAULT_RESERVED_PORTS, InstanceStatus, MAX_RESERVED_PORTS};
+use super::ec2::{ContainerInstance, DEFAULT_RESERVED_PORTS, InstanceStatus, MAX_RESERVED_PORTS};
 use super::task_definition::TaskRequirements;
 use crate::engine::SimRng;
 
@@ -169,37 +171,40 @@ impl PlacementFailure {
 }
 
 /// The constraints and strategies of one task group, with a cache of the constraint results that
-/// cannot change while an instance lives (attribute-only `memberOf` expressions).
+/// cannot change while an instance lives (attribute-only `memberOf` expressions), and the buffers
+/// [`place`] reuses so that placing a task allocates nothing.
+///
+/// Both lists are read when the policy is made and must not change afterwards.
 pub struct PlacementPolicy {
     pub constraints: Vec<PlacementConstraint>,
     pub strategies: Vec<PlacementStrategy>,
-    /// `static_results[c][i]`: 0 unknown, 1 false, 2 true.
-    static_results: Vec<Vec<u8>>,
+    static_results: StaticResults,
+    /// What the strategies rank candidates by, in order, up to the first `random` one.
+    ranks: Vec<Rank>,
+    scratch: Scratch,
 }
 
-impl PlacementPolicy {
-    pub fn new(constraints: Vec<PlacementConstraint>, strategies: Vec<PlacementStrategy>) -> Self {
-        let static_results = vec![Vec::new(); constraints.len()];
-        PlacementPolicy { constraints, strategies, static_results }
+/// The results of the static `memberOf` constraints, per instance.
+struct StaticResults {
+    /// `is_static[c]`: constraint `c` is a `memberOf` whose result never changes.
+    is_static: Vec<bool>,
+    /// `results[c][i]`: 0 unknown, 1 false, 2 true.
+    results: Vec<Vec<u8>>,
+    /// `all_met[i]`: whether instance `i` meets every static constraint, for every instance the
+    /// last placement saw. Instances are only ever added to the cluster, never renumbered.
+    all_met: Vec<bool>,
+}
+
+impl StaticResults {
+    fn new(constraints: &[PlacementConstraint]) -> Self {
+        let is_static =
+            constraints.iter().map(|c| matches!(c, PlacementConstraint::MemberOf(e) if e.is_static())).collect();
+        StaticResults { is_static, results: vec![Vec::new(); constraints.len()], all_met: Vec::new() }
     }
 
-    /// Whether instance `i` satisfies constraint `c` for a task of `group`.
-    fn satisfies(&mut self, c: usize, cluster: &Cluster, group: TaskGroup, i: usize) -> bool {
-        match &self.constraints[c] {
-            PlacementConstraint::DistinctInstance => cluster.group_tasks_on(group, i) == 0,
-            PlacementConstraint::MemberOf(expr) => {
-                if !expr.is_static() {
-                    return expr.eval(&cluster.facts(i));
-                }
-                self.static_result(c, cluster, i)
-            }
-        }
-    }
-
-    /// A static expression's result on an instance, computed once.
-    fn static_result(&mut self, c: usize, cluster: &Cluster, i: usize) -> bool {
-        let PlacementConstraint::MemberOf(expr) = &self.constraints[c] else { return true };
-        let cache = &mut self.static_results[c];
+    /// Constraint `c`'s result on an instance, computed once.
+    fn get(&mut self, c: usize, expr: &Expression, cluster: &Cluster, i: usize) -> bool {
+        let cache = &mut self.results[c];
         if cache.len() <= i {
             cache.resize(cluster.instances.len().max(i + 1), 0);
         }
@@ -209,9 +214,85 @@ impl PlacementPolicy {
         cache[i] == 2
     }
 
+    /// Settles `all_met` for the instances added since the last call.
+    fn settle(&mut self, constraints: &[PlacementConstraint], cluster: &Cluster) {
+        for i in self.all_met.len()..cluster.instances.len() {
+            let met = constraints.iter().enumerate().all(|(c, constraint)| match constraint {
+                PlacementConstraint::MemberOf(expr) if self.is_static[c] => self.get(c, expr, cluster, i),
+                _ => true,
+            });
+            self.all_met.push(met);
+        }
+    }
+}
+
+/// What one strategy ranks candidates by, least first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Rank {
+    CpuLeft,
+    MemoryLeft,
+    /// The group's tasks on the instance.
+    GroupTasksOnInstance,
+    /// The group's tasks on registered instances in the instance's Availability Zone: the
+    /// service scheduler's default spread, read from the cluster's count per zone.
+    GroupTasksInZone,
+    /// The group's tasks on registered instances with the instance's value of the strategy's
+    /// attribute.
+    GroupTasksWithValue,
+}
+
+impl Rank {
+    /// The ranks of `strategies`, up to the first `random` one. A random strategy orders the
+    /// candidates by a fresh draw each, which is the same distribution as drawing one winner
+    /// among those ranked best so far; the final tie-break makes that very draw, so the
+    /// strategies after a random one never act and the draw is made once, by the tie-break.
+    fn of(strategies: &[PlacementStrategy]) -> Vec<Rank> {
+        strategies
+            .iter()
+            .map_while(|strategy| match strategy {
+                PlacementStrategy::Binpack(BinpackField::Cpu) => Some(Rank::CpuLeft),
+                PlacementStrategy::Binpack(BinpackField::Memory) => Some(Rank::MemoryLeft),
+                PlacementStrategy::Spread(SpreadField::InstanceId) => Some(Rank::GroupTasksOnInstance),
+                PlacementStrategy::Spread(SpreadField::Attribute(name)) if name == AVAILABILITY_ZONE => {
+                    Some(Rank::GroupTasksInZone)
+                }
+                PlacementStrategy::Spread(SpreadField::Attribute(_)) => Some(Rank::GroupTasksWithValue),
+                PlacementStrategy::Random => None,
+            })
+            .collect()
+    }
+}
+
+/// The built-in attribute naming an instance's Availability Zone.
+const AVAILABILITY_ZONE: &str = "ecs.availability-zone";
+
+/// Working space of one placement, kept between placements for its capacity and, in
+/// `unregistered`, for what the last placement found.
+#[derive(Default)]
+struct Scratch {
+    /// The candidates the ranks rate best so far, in instance order.
+    candidates: Vec<usize>,
+    /// Their score under each rank but the first.
+    best: Vec<u64>,
+    /// The group's tasks on registered instances, per Availability Zone.
+    per_zone: Vec<u64>,
+    /// The group's tasks on instances not registered, per zone, as the last pass counted them.
+    unregistered: Vec<u64>,
+    /// The same, as the current pass counts them.
+    seen: Vec<u64>,
+}
+
+impl PlacementPolicy {
+    pub fn new(constraints: Vec<PlacementConstraint>, strategies: Vec<PlacementStrategy>) -> Self {
+        let static_results = StaticResults::new(&constraints);
+        let ranks = Rank::of(&strategies);
+        PlacementPolicy { constraints, strategies, static_results, ranks, scratch: Scratch::default() }
+    }
+
     /// Whether instance `i` satisfies every constraint, and the first one it fails.
     pub fn first_unmet(&mut self, cluster: &Cluster, group: TaskGroup, i: usize) -> Option<usize> {
-        (0..self.constraints.len()).find(|&c| !self.satisfies(c, cluster, group, i))
+        (0..self.constraints.len())
+            .find(|&c| !satisfies(&self.constraints, &mut self.static_results, c, cluster, group, i))
     }
 
     /// Whether an instance that already runs one task of `group` still meets the constraints,
@@ -219,11 +300,35 @@ impl PlacementPolicy {
     /// toward `runningTasksCount` or `task:group`. A DAEMON service keeps its task on an instance
     /// exactly while this holds.
     pub fn still_met_with_own_task(&mut self, cluster: &Cluster, group: TaskGroup, i: usize) -> bool {
-        (0..self.constraints.len()).all(|c| match &self.constraints[c] {
+        let cache = &mut self.static_results;
+        self.constraints.iter().enumerate().all(|(c, constraint)| match constraint {
             PlacementConstraint::DistinctInstance => true,
-            PlacementConstraint::MemberOf(expr) if !expr.is_static() => expr.eval(&cluster.facts_without(i, group)),
-            PlacementConstraint::MemberOf(_) => self.static_result(c, cluster, i),
+            PlacementConstraint::MemberOf(expr) if cache.is_static[c] => cache.get(c, expr, cluster, i),
+            PlacementConstraint::MemberOf(expr) => expr.eval(&cluster.facts_without(i, group)),
         })
+    }
+}
+
+/// Whether instance `i` satisfies constraint `c` for a task of `group`.
+fn satisfies(
+    constraints: &[PlacementConstraint],
+    cache: &mut StaticResults,
+    c: usize,
+    cluster: &Cluster,
+    group: TaskGroup,
+    i: usize,
+) -> bool {
+    match &constraints[c] {
+        PlacementConstraint::MemberOf(expr) if cache.is_static[c] => cache.get(c, expr, cluster, i),
+        constraint => satisfies_as_it_stands(constraint, cluster, group, i),
+    }
+}
+
+/// Whether instance `i` satisfies a constraint for a task of `group`, judged afresh.
+fn satisfies_as_it_stands(constraint: &PlacementConstraint, cluster: &Cluster, group: TaskGroup, i: usize) -> bool {
+    match constraint {
+        PlacementConstraint::DistinctInstance => cluster.group_tasks_on(group, i) == 0,
+        PlacementConstraint::MemberOf(expr) => expr.eval(&cluster.facts(i)),
     }
 }
 
@@ -248,15 +353,15 @@ impl Shortfall {
     }
 }
 
-fn resource_check(cluster: &Cluster, i: usize, req: &TaskRequirements) -> Result<(), Shortfall> {
-    let inst = &cluster.instances[i];
+#[inline(always)]
+fn resource_check(inst: &ContainerInstance, req: &TaskRequirements) -> Result<(), Shortfall> {
     if inst.cpu_available() < req.cpu {
         return Err(Shortfall::Cpu);
     }
     if inst.memory_available() < req.memory {
         return Err(Shortfall::Memory);
     }
-    if !ports_fit(cluster, i, req) {
+    if !ports_fit(inst, req) {
         return Err(Shortfall::Ports);
     }
     if req.needs_eni && inst.enis_available() == 0 {
@@ -267,8 +372,8 @@ fn resource_check(cluster: &Cluster, i: usize, req: &TaskRequirements) -> Result
 
 /// Static ports must be free and not among the reserved defaults; the static ports held, the
 /// defaults included, may not pass the limit of 100; dynamic ports need room in the range.
-fn ports_fit(cluster: &Cluster, i: usize, req: &TaskRequirements) -> bool {
-    let inst = &cluster.instances[i];
+#[inline(always)]
+fn ports_fit(inst: &ContainerInstance, req: &TaskRequirements) -> bool {
     let statics = &req.static_host_ports;
     if statics.iter().any(|&p| inst.port_in_use(p) || DEFAULT_RESERVED_PORTS.contains(&p)) {
         return false;
@@ -279,8 +384,14 @@ fn ports_fit(cluster: &Cluster, i: usize, req: &TaskRequirements) -> bool {
         return false;
     }
     let (lo, hi) = inst.dynamic_port_range;
+    let needed = usize::from(req.dynamic_host_ports);
+    // Fewer ports are held or reserved in the range than are held or reserved at all: when even
+    // those leave room, the count of free ports, a search in the held ones, can be skipped.
+    if needed + statics.len() + inst.ports_in_use.len() + DEFAULT_RESERVED_PORTS.len() <= usize::from(hi - lo) + 1 {
+        return true;
+    }
     let statics_in_range = statics.iter().filter(|&&p| (lo..=hi).contains(&p)).count();
-    usize::from(req.dynamic_host_ports) + statics_in_range <= inst.dynamic_ports_free()
+    needed + statics_in_range <= inst.dynamic_ports_free()
 }
 
 /// Checks one instance for a task, with the reason it does not fit: used by the DAEMON
@@ -292,7 +403,7 @@ pub fn check_instance(
     req: &TaskRequirements,
     i: usize,
 ) -> Result<(), PlacementFailure> {
-    resource_check(cluster, i, req).map_err(|short| short.failure(i))?;
+    resource_check(&cluster.instances[i], req).map_err(|short| short.failure(i))?;
     match policy.first_unmet(cluster, group, i) {
         None => Ok(()),
         Some(c) => Err(constraint_failure(policy, c, i)),
@@ -306,8 +417,96 @@ fn constraint_failure(policy: &PlacementPolicy, c: usize, closest: usize) -> Pla
     }
 }
 
+/// What the ranks of one placement score candidates by.
+struct Scores<'a> {
+    cluster: &'a Cluster,
+    req: &'a TaskRequirements,
+    /// The group's tasks per instance.
+    group_tasks: &'a [u32],
+    /// The group's tasks on registered instances per zone.
+    per_zone: &'a [u64],
+    /// For each `GroupTasksWithValue` rank, by its position: its attribute and the group's tasks
+    /// per value.
+    tallies: &'a [(usize, &'a str, ValueTally<'a>)],
+}
+
+/// Runs `$body` with `$score` bound to the scoring function of rank `$k`: matching the rank once
+/// rather than per candidate lets each loop compile to the one score it computes.
+macro_rules! with_score {
+    ($scores:expr, $k:expr, $rank:expr, |$score:ident| $body:expr) => {
+        match $rank {
+            Rank::CpuLeft => {
+                let $score = |_: usize, inst: &ContainerInstance| $scores.cpu_left(inst);
+                $body
+            }
+            Rank::MemoryLeft => {
+                let $score = |_: usize, inst: &ContainerInstance| $scores.memory_left(inst);
+                $body
+            }
+            Rank::GroupTasksOnInstance => {
+                let $score = |i: usize, _: &ContainerInstance| $scores.on_instance(i);
+                $body
+            }
+            Rank::GroupTasksInZone => {
+                let $score = |_: usize, inst: &ContainerInstance| $scores.in_zone(inst);
+                $body
+            }
+            Rank::GroupTasksWithValue => {
+                let $score = |i: usize, _: &ContainerInstance| $scores.with_value($k, i);
+                $body
+            }
+        }
+    };
+}
+
+/// Instance `i`'s score under each rank. On an instance the task does not fit, the score means
+/// nothing (what is left saturates at zero): the instance is no candidate.
+impl Scores<'_> {
+    fn cpu_left(&self, inst: &ContainerInstance) -> u64 {
+        u64::from(inst.cpu_available().saturating_sub(self.req.cpu))
+    }
+
+    fn memory_left(&self, inst: &ContainerInstance) -> u64 {
+        u64::from(inst.memory_available().saturating_sub(self.req.memory))
+    }
+
+    fn on_instance(&self, i: usize) -> u64 {
+        u64::from(self.group_tasks[i])
+    }
+
+    fn in_zone(&self, inst: &ContainerInstance) -> u64 {
+        self.per_zone[inst.availability_zone]
+    }
+
+    /// Under rank `k`, whichever it is.
+    #[inline(always)]
+    fn of(&self, k: usize, rank: Rank, i: usize, inst: &ContainerInstance) -> u64 {
+        with_score!(self, k, rank, |score| score(i, inst))
+    }
+
+    /// Under rank `k`, which spreads over an attribute.
+    #[inline(never)]
+    fn with_value(&self, k: usize, i: usize) -> u64 {
+        let Some((_, name, tally)) = self.tallies.iter().find(|(j, ..)| *j == k) else { return 0 };
+        let value = self.cluster.attribute(i, name);
+        tally.iter().find(|(v, _)| *v == value).map_or(0, |(_, n)| *n)
+    }
+}
+
 /// Picks an ACTIVE instance for one task of `group`, or says why none fits. With
 /// `only_asg`, only instances of that Auto Scaling group qualify (a capacity provider's).
+///
+/// Steps 1 to 3 run as one pass over the instances that keeps only the candidates the strategies
+/// rate best so far. Keeping, strategy after strategy, the candidates one rates best keeps
+/// exactly those whose scores, compared strategy by strategy, are least; they stay in instance
+/// order, so step 4 draws among the same candidates, in the same order, as ranking all of them
+/// strategy by strategy does.
+///
+/// The zone spread counts the group's tasks on registered instances per zone: the cluster's
+/// count over all instances of the zone, less those on instances not registered. The pass takes
+/// the latter as the previous placement found them and counts them again as it goes; should they
+/// differ, which takes a registration or deregistration of an instance with tasks of the group,
+/// the pass runs again with the new counts.
 pub fn place(
     cluster: &Cluster,
     policy: &mut PlacementPolicy,
@@ -316,28 +515,161 @@ pub fn place(
     only_asg: Option<usize>,
     rng: &mut SimRng,
 ) -> Result<usize, PlacementFailure> {
-    let mut candidates: Vec<usize> = Vec::new();
-    for i in 0..cluster.instances.len() {
-        if cluster.instances[i].status == InstanceStatus::Active
-            && cluster.admits(i, group)
-            && only_asg.is_none_or(|g| cluster.instances[i].group == g)
-            && resource_check(cluster, i, req).is_ok()
-            && policy.first_unmet(cluster, group, i).is_none()
-        {
+    let PlacementPolicy { constraints, strategies, static_results, ranks, scratch } = policy;
+    let tallies: Vec<(usize, &str, ValueTally)> = strategies
+        .iter()
+        .zip(ranks.iter())
+        .enumerate()
+        .filter_map(|(k, (strategy, rank))| match (strategy, rank) {
+            (PlacementStrategy::Spread(SpreadField::Attribute(name)), Rank::GroupTasksWithValue) => {
+                Some((k, name.as_str(), value_tally(cluster, group, name)))
+            }
+            _ => None,
+        })
+        .collect();
+    let group_tasks = cluster.group_task_counts(group);
+    let by_zone = ranks.iter().any(|rank| matches!(rank, Rank::GroupTasksInZone));
+    static_results.settle(constraints, cluster);
+    let is_static = &static_results.is_static[..];
+    let finder = Finder {
+        cluster,
+        group,
+        req,
+        only_asg,
+        constraints,
+        is_static,
+        static_met: is_static.contains(&true).then_some(&static_results.all_met[..]),
+        any_dynamic: is_static.contains(&false),
+        group_tasks,
+        by_zone,
+    };
+    let Scratch { candidates, best, per_zone, unregistered, seen } = scratch;
+    loop {
+        if by_zone {
+            let all = cluster.group_tasks_per_zone(group);
+            unregistered.resize(all.len(), 0);
+            per_zone.clear();
+            per_zone.extend(all.iter().zip(unregistered.iter()).map(|(&a, &u)| a.saturating_sub(u)));
+        }
+        let scores = Scores { cluster, req, group_tasks, per_zone, tallies: &tallies };
+        match ranks.first() {
+            None => finder.find(candidates, best, seen, &scores, ranks, |_, _| 0),
+            Some(rank) => {
+                with_score!(scores, 0, rank, |score| finder.find(candidates, best, seen, &scores, ranks, score))
+            }
+        }
+        if seen == unregistered {
+            break;
+        }
+        std::mem::swap(seen, unregistered);
+    }
+    let picked = match candidates.len() {
+        0 => None,
+        1 => Some(candidates[0]),
+        n => Some(candidates[rng.random_range(0..n)]),
+    };
+    picked.ok_or_else(|| closest_failure(cluster, policy, group, req, only_asg))
+}
+
+/// Finds the candidates for one task.
+struct Finder<'a> {
+    cluster: &'a Cluster,
+    group: TaskGroup,
+    req: &'a TaskRequirements,
+    only_asg: Option<usize>,
+    constraints: &'a [PlacementConstraint],
+    /// Which constraints are static.
+    is_static: &'a [bool],
+    /// Whether each instance meets the static constraints, if there are any.
+    static_met: Option<&'a [bool]>,
+    /// Whether some constraint is not static.
+    any_dynamic: bool,
+    /// The group's tasks per instance.
+    group_tasks: &'a [u32],
+    /// Whether to count the group's tasks on instances not registered, per zone.
+    by_zone: bool,
+}
+
+impl Finder<'_> {
+    /// Puts in `candidates` those the ranks rate best, in instance order, with their scores in
+    /// `best`, and the group's tasks on instances not registered, per zone, in `unregistered`.
+    /// `first` is the score under the first rank, if any.
+    ///
+    /// An instance is compared with the best so far rank by rank, each score read only when the
+    /// ranks before it tie. One that scores more is dropped whether the task fits or not, so the
+    /// scores go first: they are quicker to read than the fit.
+    fn find(
+        &self,
+        candidates: &mut Vec<usize>,
+        best: &mut Vec<u64>,
+        unregistered: &mut Vec<u64>,
+        scores: &Scores<'_>,
+        ranks: &[Rank],
+        first: impl Fn(usize, &ContainerInstance) -> u64,
+    ) {
+        candidates.clear();
+        best.clear();
+        unregistered.clear();
+        if self.by_zone {
+            unregistered.resize(self.cluster.availability_zones.len(), 0);
+        }
+        // The best score so far under the first rank; those under the others are in `best`.
+        let mut least = u64::MAX;
+        for (i, inst) in self.cluster.instances.iter().enumerate() {
+            if inst.status != InstanceStatus::Active {
+                if self.by_zone && !inst.status.is_registered() {
+                    unregistered[inst.availability_zone] += u64::from(self.group_tasks[i]);
+                }
+                continue;
+            }
+            let score = first(i, inst);
+            if score > least {
+                continue;
+            }
+            let mut order = if score < least || candidates.is_empty() { Ordering::Less } else { Ordering::Equal };
+            let mut k = 1;
+            while order == Ordering::Equal && k < ranks.len() {
+                order = scores.of(k, ranks[k], i, inst).cmp(&best[k - 1]);
+                k += 1;
+            }
+            if order == Ordering::Greater {
+                continue;
+            }
+            if !(resource_check(inst, self.req).is_ok()
+                && eligible(inst, self.group, self.only_asg)
+                && self.meets_constraints(i))
+            {
+                continue;
+            }
+            if order == Ordering::Less {
+                least = score;
+                best.clear();
+                best.extend(ranks.iter().enumerate().skip(1).map(|(k, &rank)| scores.of(k, rank, i, inst)));
+                candidates.clear();
+            }
             candidates.push(i);
         }
     }
-    if candidates.is_empty() {
-        return Err(closest_failure(cluster, policy, group, req, only_asg));
+
+    /// Whether instance `i` meets every constraint: the static ones as settled, the others
+    /// judged now.
+    #[inline(always)]
+    fn meets_constraints(&self, i: usize) -> bool {
+        self.static_met.is_none_or(|met| met[i])
+            && (!self.any_dynamic
+                || self
+                    .constraints
+                    .iter()
+                    .zip(self.is_static)
+                    .all(|(c, &is_static)| is_static || satisfies_as_it_stands(c, self.cluster, self.group, i)))
     }
-    for strategy in &policy.strategies {
-        if candidates.len() == 1 {
-            break;
-        }
-        keep_best(cluster, group, req, strategy, &mut candidates, rng);
-    }
-    let pick = if candidates.len() == 1 { 0 } else { rng.random_range(0..candidates.len()) };
-    Ok(candidates[pick])
+}
+
+/// Whether a task of `group` may be placed on the instance at all, whatever it needs: an ACTIVE
+/// container instance open to the group, of the Auto Scaling group asked for if any.
+#[inline(always)]
+fn eligible(inst: &ContainerInstance, group: TaskGroup, only_asg: Option<usize>) -> bool {
+    inst.status == InstanceStatus::Active && cluster::admits(inst, group) && only_asg.is_none_or(|g| inst.group == g)
 }
 
 /// Why no ACTIVE instance fits, told from the closest one.
@@ -355,14 +687,11 @@ fn closest_failure(
 ) -> PlacementFailure {
     let mut closest: Option<((bool, u8), PlacementFailure)> = None;
     for i in 0..cluster.instances.len() {
-        if cluster.instances[i].status != InstanceStatus::Active
-            || !cluster.admits(i, group)
-            || only_asg.is_some_and(|g| cluster.instances[i].group != g)
-        {
+        if !eligible(&cluster.instances[i], group, only_asg) {
             continue;
         }
         let unmet = policy.first_unmet(cluster, group, i);
-        let (rank, failure) = match (resource_check(cluster, i, req), unmet) {
+        let (rank, failure) = match (resource_check(&cluster.instances[i], req), unmet) {
             (Err(short), _) => ((unmet.is_none(), short as u8), short.failure(i)),
             (Ok(()), Some(c)) => ((false, u8::MAX), constraint_failure(policy, c, i)),
             (Ok(()), None) => continue,
@@ -374,58 +703,12 @@ fn closest_failure(
     closest.map_or(PlacementFailure::NoInstances, |(_, f)| f)
 }
 
-/// Keeps the candidates a strategy rates best (lowest score).
-fn keep_best(
-    cluster: &Cluster,
-    group: TaskGroup,
-    req: &TaskRequirements,
-    strategy: &PlacementStrategy,
-    candidates: &mut Vec<usize>,
-    rng: &mut SimRng,
-) {
-    let scores: Vec<u64> = match strategy {
-        PlacementStrategy::Binpack(BinpackField::Cpu) => {
-            candidates.iter().map(|&i| u64::from(cluster.instances[i].cpu_available() - req.cpu)).collect()
-        }
-        PlacementStrategy::Binpack(BinpackField::Memory) => {
-            candidates.iter().map(|&i| u64::from(cluster.instances[i].memory_available() - req.memory)).collect()
-        }
-        PlacementStrategy::Spread(SpreadField::InstanceId) => {
-            candidates.iter().map(|&i| u64::from(cluster.group_tasks_on(group, i))).collect()
-        }
-        PlacementStrategy::Spread(SpreadField::Attribute(name)) => spread_scores(cluster, group, name, candidates),
-        // A random strategy orders candidates by a fresh draw each; the final tie-break is random
-        // too, so drawing one winner here is the same distribution at lower cost.
-        PlacementStrategy::Random => {
-            let pick = candidates[rng.random_range(0..candidates.len())];
-            candidates.clear();
-            candidates.push(pick);
-            return;
-        }
-    };
-    let best = scores.iter().copied().min().unwrap_or(0);
-    let mut k = 0;
-    candidates.retain(|_| {
-        let keep = scores[k] == best;
-        k += 1;
-        keep
-    });
-}
+/// The group's tasks on registered instances per value of an attribute, for
+/// `spread(attribute:name)`. Instances without the attribute form a value of their own.
+type ValueTally<'c> = Vec<(Option<&'c str>, u64)>;
 
-/// For `spread(attribute:name)`: each candidate's score is the number of the group's tasks on
-/// registered instances sharing its value of the attribute. Instances without the attribute
-/// form a value of their own.
-fn spread_scores(cluster: &Cluster, group: TaskGroup, name: &str, candidates: &[usize]) -> Vec<u64> {
-    if name == "ecs.availability-zone" {
-        let mut per_az = vec![0u64; cluster.availability_zones.len()];
-        for (i, inst) in cluster.instances.iter().enumerate() {
-            if inst.status.is_registered() {
-                per_az[inst.availability_zone] += u64::from(cluster.group_tasks_on(group, i));
-            }
-        }
-        return candidates.iter().map(|&i| per_az[cluster.instances[i].availability_zone]).collect();
-    }
-    let mut per_value: Vec<(Option<&str>, u64)> = Vec::new();
+fn value_tally<'c>(cluster: &'c Cluster, group: TaskGroup, name: &str) -> ValueTally<'c> {
+    let mut per_value: ValueTally = Vec::new();
     for (i, inst) in cluster.instances.iter().enumerate() {
         let n = cluster.group_tasks_on(group, i);
         if !inst.status.is_registered() || n == 0 {
@@ -437,13 +720,7 @@ fn spread_scores(cluster: &Cluster, group: TaskGroup, name: &str, candidates: &[
             None => per_value.push((v, u64::from(n))),
         }
     }
-    candidates
-        .iter()
-        .map(|&i| {
-            let v = cluster.attribute(i, name);
-            per_value.iter().find(|(k, _)| *k == v).map_or(0, |(_, c)| *c)
-        })
-        .collect()
+    per_value
 }
 
 /// A task the scheduler may stop when it scales in.
@@ -532,4 +809,296 @@ pub fn choose_tasks_to_stop(
         chosen.push(victim.task);
     }
     chosen
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::engine::RngStreams;
+    use crate::model::ec2::builtin_instance_types;
+
+    /// Placement as the rules read: every candidate first, then each strategy in turn keeps those
+    /// it rates best, the zone spread adding up the group's tasks over the registered instances
+    /// afresh. `place` must pick as this does and draw from the placement stream as this does.
+    fn place_by_the_rules(
+        cluster: &Cluster,
+        policy: &mut PlacementPolicy,
+        group: TaskGroup,
+        req: &TaskRequirements,
+        only_asg: Option<usize>,
+        rng: &mut SimRng,
+    ) -> Result<usize, PlacementFailure> {
+        let fits = |inst: &ContainerInstance| {
+            let (lo, hi) = inst.dynamic_port_range;
+            let statics = &req.static_host_ports;
+            let statics_in_range = statics.iter().filter(|&&p| (lo..=hi).contains(&p)).count();
+            inst.cpu_available() >= req.cpu
+                && inst.memory_available() >= req.memory
+                && !statics.iter().any(|&p| inst.port_in_use(p) || DEFAULT_RESERVED_PORTS.contains(&p))
+                && (statics.is_empty()
+                    || DEFAULT_RESERVED_PORTS.len() + inst.static_ports_in_use + statics.len() <= MAX_RESERVED_PORTS)
+                && usize::from(req.dynamic_host_ports) + statics_in_range <= inst.dynamic_ports_free()
+                && !(req.needs_eni && inst.enis_available() == 0)
+        };
+        let mut candidates: Vec<usize> = (0..cluster.instances.len())
+            .filter(|&i| {
+                let inst = &cluster.instances[i];
+                inst.status == InstanceStatus::Active
+                    && cluster.admits(i, group)
+                    && only_asg.is_none_or(|g| inst.group == g)
+                    && fits(inst)
+                    && policy.first_unmet(cluster, group, i).is_none()
+            })
+            .collect();
+        if candidates.is_empty() {
+            return Err(closest_failure(cluster, policy, group, req, only_asg));
+        }
+        for strategy in &policy.strategies {
+            if candidates.len() == 1 {
+                break;
+            }
+            let score = |i: usize| -> u64 {
+                let inst = &cluster.instances[i];
+                let same_value = |name: &str| {
+                    let value = cluster.attribute(i, name);
+                    (0..cluster.instances.len())
+                        .filter(|&j| cluster.instances[j].status.is_registered() && cluster.attribute(j, name) == value)
+                        .map(|j| u64::from(cluster.group_tasks_on(group, j)))
+                        .sum()
+                };
+                match strategy {
+                    PlacementStrategy::Binpack(BinpackField::Cpu) => u64::from(inst.cpu_available() - req.cpu),
+                    PlacementStrategy::Binpack(BinpackField::Memory) => u64::from(inst.memory_available() - req.memory),
+                    PlacementStrategy::Spread(SpreadField::InstanceId) => u64::from(cluster.group_tasks_on(group, i)),
+                    PlacementStrategy::Spread(SpreadField::Attribute(name)) => same_value(name),
+                    PlacementStrategy::Random => unreachable!("drawn below"),
+                }
+            };
+            if *strategy == PlacementStrategy::Random {
+                let pick = candidates[rng.random_range(0..candidates.len())];
+                candidates = vec![pick];
+                continue;
+            }
+            let best = candidates.iter().map(|&i| score(i)).min().unwrap_or(0);
+            candidates.retain(|&i| score(i) == best);
+        }
+        let pick = if candidates.len() == 1 { 0 } else { rng.random_range(0..candidates.len()) };
+        Ok(candidates[pick])
+    }
+
+    const ZONES: [&str; 3] = ["us-east-1a", "us-east-1b", "us-east-1c"];
+    const STATUSES: [InstanceStatus; 5] = [
+        InstanceStatus::Launching,
+        InstanceStatus::Registering,
+        InstanceStatus::Active,
+        InstanceStatus::Draining,
+        InstanceStatus::Inactive,
+    ];
+
+    #[derive(Clone, Debug)]
+    struct InstanceSpec {
+        zone: usize,
+        /// Index into `instance_types()`.
+        instance_type: usize,
+        status: usize,
+        asg: usize,
+        /// A dynamic port range of three free ports, so that ports run out.
+        narrow_ports: bool,
+        dedicated_to: Option<TaskGroup>,
+        rack: Option<&'static str>,
+    }
+
+    #[derive(Clone, Debug)]
+    enum Step {
+        /// Places a task of the group; `small` picks the requirements, `asg` the only group.
+        Place { group: TaskGroup, small: bool, only_asg: Option<usize> },
+        /// Stops a task of the group on the instance, if it runs one.
+        Stop { group: TaskGroup, instance: usize },
+        /// The instance changes status: registers, drains, deregisters.
+        Status { instance: usize, status: usize },
+    }
+
+    fn instance_types() -> Vec<crate::model::ec2::InstanceType> {
+        let mut all = builtin_instance_types();
+        ["m5.large", "c5.large"].iter().map(|name| all.remove(*name).expect("a built-in type")).collect()
+    }
+
+    fn instance_spec() -> impl Strategy<Value = InstanceSpec> {
+        (
+            0..ZONES.len(),
+            0..2usize,
+            prop_oneof![4 => Just(2usize), 1 => 0..STATUSES.len()],
+            0..2usize,
+            any::<bool>(),
+            prop_oneof![6 => Just(None), 1 => (0..2usize).prop_map(Some)],
+            prop_oneof![Just(None), Just(Some("a")), Just(Some("b"))],
+        )
+            .prop_map(|(zone, instance_type, status, asg, narrow_ports, dedicated_to, rack)| InstanceSpec {
+                zone,
+                instance_type,
+                status,
+                asg,
+                narrow_ports,
+                dedicated_to,
+                rack,
+            })
+    }
+
+    fn step(instances: usize) -> impl Strategy<Value = Step> {
+        prop_oneof![
+            6 => (0..2usize, any::<bool>(), prop_oneof![3 => Just(None), 1 => (0..2usize).prop_map(Some)])
+                .prop_map(|(group, small, only_asg)| Step::Place { group, small, only_asg }),
+            2 => (0..2usize, 0..instances).prop_map(|(group, instance)| Step::Stop { group, instance }),
+            1 => (0..instances, 0..STATUSES.len()).prop_map(|(instance, status)| Step::Status { instance, status }),
+        ]
+    }
+
+    fn strategy() -> impl Strategy<Value = PlacementStrategy> {
+        prop_oneof![
+            1 => Just(PlacementStrategy::Binpack(BinpackField::Cpu)),
+            1 => Just(PlacementStrategy::Binpack(BinpackField::Memory)),
+            1 => Just(PlacementStrategy::Spread(SpreadField::InstanceId)),
+            3 => Just(PlacementStrategy::Spread(SpreadField::Attribute(AVAILABILITY_ZONE.into()))),
+            1 => Just(PlacementStrategy::Spread(SpreadField::Attribute("rack".into()))),
+            1 => Just(PlacementStrategy::Spread(SpreadField::Attribute("ecs.instance-type".into()))),
+            1 => Just(PlacementStrategy::Random),
+        ]
+    }
+
+    fn constraints() -> impl Strategy<Value = Vec<&'static str>> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just("distinctInstance"),
+                Just("attribute:ecs.instance-type == m5.large"),
+                Just("attribute:rack exists"),
+                Just("runningTasksCount < 3"),
+                Just("not(task:group == service:b)"),
+            ],
+            0..3,
+        )
+    }
+
+    fn policy(constraints: &[&str], strategies: &[PlacementStrategy]) -> PlacementPolicy {
+        let constraints = constraints
+            .iter()
+            .map(|text| match *text {
+                "distinctInstance" => PlacementConstraint::DistinctInstance,
+                text => PlacementConstraint::MemberOf(Expression::parse(text).expect("a valid expression")),
+            })
+            .collect();
+        PlacementPolicy::new(constraints, strategies.to_vec())
+    }
+
+    fn cluster(specs: &[InstanceSpec]) -> Cluster {
+        let zones = ZONES.iter().map(|z| z.to_string()).collect();
+        let mut cluster = Cluster::new("c".into(), zones, instance_types());
+        for name in ["service:a", "service:b"] {
+            cluster.task_group(name);
+        }
+        for (k, spec) in specs.iter().enumerate() {
+            // The narrow range holds the agent's reserved ports 51678-51680 and three others.
+            let ports = if spec.narrow_ports { (51677, 51682) } else { (32768, 60999) };
+            let itype = &cluster.instance_types[spec.instance_type];
+            let mut inst =
+                ContainerInstance::new(format!("i-{k}"), spec.asg, (spec.instance_type, itype), spec.zone, 0, ports, 0);
+            inst.status = STATUSES[spec.status];
+            inst.dedicated_to = spec.dedicated_to;
+            let attributes = spec.rack.map(|r| ("rack".to_string(), r.to_string())).into_iter().collect();
+            cluster.add_instance(inst, attributes);
+        }
+        cluster
+    }
+
+    fn requirements(small: bool) -> TaskRequirements {
+        let (cpu, memory) = if small { (256, 512) } else { (1024, 3072) };
+        TaskRequirements { cpu, memory, static_host_ports: Vec::new(), dynamic_host_ports: 1, needs_eni: false }
+    }
+
+    /// Runs the steps, placing each task both ways, and checks the two agree on every pick and
+    /// failure and leave the placement stream in the same state.
+    fn agree(
+        specs: &[InstanceSpec],
+        constraints: &[&str],
+        strategies: &[PlacementStrategy],
+        steps: &[Step],
+    ) -> Result<(), TestCaseError> {
+        let mut cluster = cluster(specs);
+        let (mut fast, mut rules) = (policy(constraints, strategies), policy(constraints, strategies));
+        let mut rng = RngStreams::new(7).stream("placement");
+        for step in steps {
+            match *step {
+                Step::Place { group, small, only_asg } => {
+                    let req = requirements(small);
+                    let mut rules_rng = rng.clone();
+                    let expected = place_by_the_rules(&cluster, &mut rules, group, &req, only_asg, &mut rules_rng);
+                    let got = place(&cluster, &mut fast, group, &req, only_asg, &mut rng);
+                    prop_assert_eq!(&got, &expected, "placing for group {} after {:?}", group, steps);
+                    prop_assert!(rng == rules_rng, "the placement stream was drawn differently");
+                    if let Ok(i) = got {
+                        let inst = &mut cluster.instances[i];
+                        inst.reserved_cpu += req.cpu;
+                        inst.reserved_memory += req.memory;
+                        inst.allocate_dynamic_port().expect("place promised a dynamic port");
+                        inst.tasks.push(group);
+                        cluster.add_group_task(group, i);
+                    }
+                }
+                Step::Stop { group, instance } => {
+                    let inst = &mut cluster.instances[instance];
+                    if let Some(k) = inst.tasks.iter().position(|&g| g == group) {
+                        inst.tasks.remove(k);
+                        cluster.remove_group_task(group, instance);
+                    }
+                }
+                Step::Status { instance, status } => cluster.instances[instance].status = STATUSES[status],
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        /// The one-pass placement picks what ranking every candidate strategy by strategy picks,
+        /// with the same draws, through registrations and deregistrations of instances that run
+        /// the group's tasks.
+        #[test]
+        fn one_pass_placement_picks_as_the_rules_do(
+            (specs, steps) in proptest::collection::vec(instance_spec(), 1..10)
+                .prop_flat_map(|specs| {
+                    let n = specs.len();
+                    (Just(specs), proptest::collection::vec(step(n), 1..60))
+                }),
+            constraints in constraints(),
+            strategies in proptest::collection::vec(strategy(), 0..4),
+        ) {
+            agree(&specs, &constraints, &strategies, &steps)?;
+        }
+    }
+
+    /// The service scheduler's default on a larger cluster, where every zone ties now and then
+    /// and a zone's instance deregisters with tasks on it.
+    #[test]
+    fn zone_spread_counts_only_registered_instances() {
+        let specs: Vec<InstanceSpec> = (0..30)
+            .map(|k| InstanceSpec {
+                zone: k % ZONES.len(),
+                instance_type: 0,
+                status: 2,
+                asg: 0,
+                narrow_ports: false,
+                dedicated_to: None,
+                rack: None,
+            })
+            .collect();
+        let mut steps = vec![Step::Place { group: 0, small: true, only_asg: None }; 40];
+        steps.push(Step::Status { instance: 0, status: 4 });
+        steps.push(Step::Status { instance: 3, status: 3 });
+        steps.extend(vec![Step::Place { group: 0, small: true, only_asg: None }; 20]);
+        steps.push(Step::Status { instance: 0, status: 2 });
+        steps.extend(vec![Step::Place { group: 0, small: true, only_asg: None }; 20]);
+        agree(&specs, &[], &PlacementStrategy::service_default(), &steps).expect("the same picks");
+    }
 }
