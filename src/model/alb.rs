@@ -256,16 +256,9 @@ impl TargetGroup {
         Some(k)
     }
 
-    /// The slots of the targets new requests go to, ascending: the routable ones, or when none
-    /// is routable but some are registered and not draining, all of those (the ALB fails open:
-    /// ALB:target-group-health-checks.md, "If all targets are unhealthy, the load balancer routes
-    /// requests to all targets").
-    pub fn candidates(&mut self) -> &[usize] {
-        self.refresh_candidates();
-        &self.candidates
-    }
-
-    /// The tasks of [`TargetGroup::candidates`].
+    /// The tasks of the targets new requests go to, in slot order: the routable ones, or when
+    /// none is routable but some are registered and not draining, all of those (the ALB fails
+    /// open, see [`TargetGroup::pick`]).
     pub fn candidate_tasks(&mut self) -> impl Iterator<Item = usize> + '_ {
         self.refresh_candidates();
         let this = &*self;
