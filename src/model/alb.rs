@@ -158,6 +158,9 @@ pub struct TargetGroup {
     next: usize,
     /// The slots of the targets new requests go to, ascending; stale when `changed`.
     candidates: Vec<usize>,
+    /// Round robin: where in `candidates` the next turn is, while they have not changed since
+    /// the last pick (then it is the first candidate at or after `next`, found without a search).
+    cursor: Option<usize>,
     changed: bool,
     /// Counts the changes that may change where requests go, so that a reader keeping its own
     /// view of the candidates (the fluid fidelity's) knows when to refresh it.
@@ -166,7 +169,15 @@ pub struct TargetGroup {
 
 impl TargetGroup {
     pub fn new(spec: TargetGroupSpec) -> Self {
-        TargetGroup { spec, targets: Vec::new(), next: 0, candidates: Vec::new(), changed: true, version: 0 }
+        TargetGroup {
+            spec,
+            targets: Vec::new(),
+            next: 0,
+            candidates: Vec::new(),
+            cursor: None,
+            changed: true,
+            version: 0,
+        }
     }
 
     pub fn targets(&self) -> &[Target] {
@@ -179,6 +190,7 @@ impl TargetGroup {
 
     fn mark_changed(&mut self) {
         self.changed = true;
+        self.cursor = None;
         self.version += 1;
     }
 
@@ -243,9 +255,11 @@ impl TargetGroup {
             Algorithm::RoundRobin => {
                 // The first candidate at or after the cursor, so that targets joining or leaving do
                 // not reset the rotation.
-                let at = self.candidates.partition_point(|&k| k < self.next);
-                let k = self.candidates.get(at).copied().unwrap_or(self.candidates[0]);
+                let at = self.cursor.unwrap_or_else(|| self.candidates.partition_point(|&k| k < self.next));
+                let at = if at < self.candidates.len() { at } else { 0 };
+                let k = self.candidates[at];
                 self.next = k + 1;
+                self.cursor = Some(at + 1);
                 k
             }
             Algorithm::LeastOutstandingRequests => {
@@ -338,6 +352,26 @@ mod tests {
         let mut rng = RngStreams::new(1).stream("t");
         let picks: Vec<usize> = (0..6).filter_map(|_| g.pick(&mut rng)).collect();
         assert_eq!(picks, vec![0, 1, 2, 0, 1, 2]);
+    }
+
+    #[test]
+    fn round_robin_keeps_its_turn_when_targets_join_and_leave() {
+        let mut g = group(Algorithm::RoundRobin, 4);
+        let mut rng = RngStreams::new(1).stream("t");
+        assert_eq!((g.pick(&mut rng), g.pick(&mut rng)), (Some(0), Some(1)));
+        // Slot 2 drains: the turn passes to slot 3, then wraps.
+        g.set_draining(2);
+        assert_eq!((g.pick(&mut rng), g.pick(&mut rng)), (Some(3), Some(0)));
+        // Slot 0 leaves: the others shift down a slot, and the turn stays with the target after
+        // the one that had it (now slot 0).
+        g.remove(0);
+        assert_eq!((g.pick(&mut rng), g.pick(&mut rng)), (Some(0), Some(2)));
+        // A new target joins at the end and gets its turn after the others.
+        let mut t = Target::new(9, 9000);
+        t.record_check(true, &HealthCheck::default());
+        g.add(t);
+        let picks: Vec<usize> = (0..4).filter_map(|_| g.pick(&mut rng)).collect();
+        assert_eq!(picks, vec![3, 0, 2, 3]);
     }
 
     #[test]
