@@ -363,6 +363,36 @@ impl LatencyHistogram {
         ps.map(|p| self.percentile(p))
     }
 
+    /// The percentiles (0–100) of `values` exactly as a histogram like this one would report them
+    /// had it recorded just those values; `values` is reordered. A histogram reports the bucket
+    /// holding the k-th smallest value, k = ⌈q·n⌉ (at least 1), by its highest equivalent value
+    /// (its lowest for q = 0), so selecting the k-th smallest and mapping it gives the same
+    /// answer in O(n), without a bucket array to fill, scan and clear: what a minute of a few
+    /// hundred responses needs.
+    pub fn percentiles_of<const N: usize>(&self, values: &mut [u64], ps: [f64; N]) -> [u64; N] {
+        let n = values.len();
+        if n == 0 {
+            return [0; N];
+        }
+        let quantiles = ps.map(|p| (p / 100.0).min(1.0));
+        let ranks = quantiles.map(|q| ((q * n as f64).ceil() as usize).clamp(1, n) - 1);
+        // Ascending ranks, each selected within what the previous selection left above it.
+        let mut order: [usize; N] = std::array::from_fn(|i| i);
+        order.sort_unstable_by_key(|&i| ranks[i]);
+        let mut out = [0; N];
+        let mut from = 0;
+        for i in order {
+            let rank = ranks[i];
+            if rank >= from {
+                values[from..].select_nth_unstable(rank - from);
+                from = rank;
+            }
+            let v = values[rank];
+            out[i] = if quantiles[i] == 0.0 { self.0.lowest_equivalent(v) } else { self.0.highest_equivalent(v) };
+        }
+        out
+    }
+
     pub fn reset(&mut self) {
         // Clearing touches the whole bucket array, recorded or not.
         if !self.0.is_empty() {
@@ -619,6 +649,29 @@ pub struct RunResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Order statistics mapped to buckets give what the histogram itself reports, for sizes
+    /// from one value up, repeated values, values past the first bucket's exact range (2,048 ms)
+    /// and the extreme percentiles.
+    #[test]
+    fn percentiles_of_raw_values_are_the_histograms() {
+        let streams = crate::engine::RngStreams::new(3);
+        let mut rng = streams.stream("values");
+        let ps = [0.0, 0.1, 50.0, 95.0, 99.0, 99.9, 100.0, 33.3];
+        for n in [1, 2, 3, 7, 100, 1_000, 5_000] {
+            for spread in [3, 5_000, 200_000] {
+                let mut values: Vec<u64> = (0..n).map(|_| rand::RngExt::random_range(&mut rng, 0..spread)).collect();
+                let mut h = LatencyHistogram::default();
+                for &v in &values {
+                    h.record(v);
+                }
+                let expected = h.percentiles(ps);
+                let got = LatencyHistogram::default().percentiles_of(&mut values, ps);
+                assert_eq!(got, expected, "n = {n}, values below {spread}");
+            }
+        }
+        assert_eq!(LatencyHistogram::default().percentiles_of(&mut [], [50.0]), [0]);
+    }
 
     #[test]
     fn the_exponential_mixture_of_one_mean_has_the_exponentials_percentiles() {

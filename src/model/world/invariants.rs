@@ -7,8 +7,8 @@
 //!   instance's list and its service's list, a stopped one on neither; every target is a live
 //!   task of its group's service;
 //! - every request that arrived is answered (a success or a 5xx: rejected, refused, timed out,
-//!   cut off) or still in flight, per service, and the requests the tasks hold are the ones
-//!   alive. This is for the request fidelity: under `fidelity = "fluid"` requests are fractional
+//!   cut off) or still in flight, per service, and the requests a task counts in flight are the
+//!   ones its server holds. This is for the request fidelity: under `fidelity = "fluid"` requests are fractional
 //!   flows integrated second by second (see `fluid.rs`), not objects to count; there, a
 //!   cohort's members are the tasks that say they are in it, and a service's requests in flight
 //!   are what its tasks hold;
@@ -184,7 +184,7 @@ impl World<'_> {
 
     /// Request fidelity only: per service, the requests that arrived are those answered
     /// (successes and 5xx) and those in flight (held by its tasks, or waiting out a connection
-    /// timeout); and the requests the tasks hold are exactly the live ones.
+    /// timeout); and the requests a task counts in flight are exactly those its server holds.
     fn check_requests(&self) -> Result<(), Problem> {
         if self.fluid() {
             return Ok(());
@@ -192,19 +192,22 @@ impl World<'_> {
         let mut held = vec![0u64; self.services.len()];
         for task in &self.tasks {
             if let Some(serving) = &task.serving {
+                if serving.in_flight != serving.server.jobs() {
+                    return Err((
+                        format!("task {}", task.id),
+                        format!(
+                            "counts {} requests in flight but its server holds {}",
+                            serving.in_flight,
+                            serving.server.jobs()
+                        ),
+                    ));
+                }
                 held[task.service] += u64::from(serving.in_flight);
             }
         }
-        let live = self.requests.live() as u64;
-        if held.iter().sum::<u64>() != live {
-            return Err((
-                "requests".into(),
-                format!("the tasks hold {} requests but {live} are alive", held.iter().sum::<u64>()),
-            ));
-        }
         for (s, traffic) in self.traffic.iter().enumerate() {
             let arrived = traffic.requests + traffic.minute_requests;
-            let (ok, errors) = (traffic.latency.count(), traffic.errors + traffic.minute_errors);
+            let (ok, errors) = (traffic.answered(), traffic.errors + traffic.minute_errors);
             let in_flight = held[s] + traffic.connecting;
             if arrived != ok + errors + in_flight {
                 return Err((
@@ -308,12 +311,7 @@ service_time = "100ms"
     fn a_run_keeps_its_books() {
         after_a_run(&scenario(&[]), |w| {
             let t = &w.traffic[0];
-            assert!(
-                t.requests >= 600 && t.latency.count() > 500,
-                "{} requests, {} answered",
-                t.requests,
-                t.latency.count()
-            );
+            assert!(t.requests >= 600 && t.answered() > 500, "{} requests, {} answered", t.requests, t.answered());
             assert!(w.costs[0].total > 0.0);
         });
     }
@@ -337,8 +335,8 @@ service_time = "100ms"
             let t = w.tasks.iter().position(|t| t.serving.is_some()).unwrap();
             w.tasks[t].serving.as_mut().unwrap().in_flight += 1;
             let v = broken(w);
-            assert_eq!(v.entity, "requests");
-            assert!(v.problem.contains("are alive"), "{v}");
+            assert_eq!(v.entity, format!("task {}", w.tasks[t].id));
+            assert!(v.problem.contains("but its server holds"), "{v}");
         });
         // A connection the security group dropped that never times out.
         after_a_run(&s, |w| {

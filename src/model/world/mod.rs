@@ -199,6 +199,9 @@ pub fn simulate_into(
         world.check_invariants("the initial placement")?;
     }
     world.run(check_invariants)?;
+    for traffic in &mut world.traffic {
+        traffic.flush_responses();
+    }
     world.bill();
     if check_invariants {
         world.check_invariants("the end of the run")?;
@@ -233,7 +236,6 @@ struct World<'a> {
     streams: RngStreams,
     target_groups: Vec<crate::model::alb::TargetGroup>,
     workloads: Vec<traffic::WorkloadState>,
-    requests: traffic::Requests,
     traffic: Vec<traffic::ServiceTraffic>,
     /// Scratch buffer for completed requests.
     completed: Vec<crate::engine::processor_sharing::Completed>,
@@ -312,7 +314,6 @@ impl<'a> World<'a> {
             streams,
             target_groups: traffic::target_groups(&scenario.target_groups),
             workloads: Vec::new(),
-            requests: Default::default(),
             traffic: (0..scenario.services.len()).map(|_| Default::default()).collect(),
             completed: Vec::new(),
             costs: vec![Default::default(); scenario.services.len()],

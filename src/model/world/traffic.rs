@@ -48,7 +48,9 @@ impl Integral {
 pub(super) struct ServiceTraffic {
     pub(super) minute_requests: u64,
     pub(super) minute_errors: u64,
-    pub(super) minute_latency: LatencyHistogram,
+    /// The minute's response times of successful requests, until the minute's percentiles are
+    /// taken and they go into `latency` (see `record_response`).
+    minute_responses: Vec<u64>,
     /// The fluid fidelity's minute: each second's mean response times.
     pub(super) minute_means: ExponentialMixture,
     pub(super) minute_busy_cpu_ms: f64,
@@ -80,42 +82,27 @@ pub(super) struct ServiceTraffic {
     pub(super) connecting: u64,
 }
 
-/// A request in flight: when it arrived and whose it is.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Request {
-    pub(super) arrived: SimTime,
-    pub(super) workload: u32,
-}
+impl ServiceTraffic {
+    /// Records a successful response time. The minute keeps its responses as a list, whose
+    /// percentiles are order statistics ([`LatencyHistogram::percentiles_of`]), and they go into
+    /// the run's histogram together at the minute's end: a histogram is tens of kilobytes, so a
+    /// minute's histogram to fill, scan and clear, or a record into a cold part of the run's
+    /// for every request, costs more than the list.
+    fn record_response(&mut self, ms: u64) {
+        self.minute_responses.push(ms);
+    }
 
-/// Requests in flight, by id; ids are reused once a request is answered.
-#[derive(Debug, Default)]
-pub(super) struct Requests {
-    slots: Vec<Request>,
-    free: Vec<u32>,
-}
-
-impl Requests {
-    fn insert(&mut self, r: Request) -> u64 {
-        match self.free.pop() {
-            Some(id) => {
-                self.slots[id as usize] = r;
-                u64::from(id)
-            }
-            None => {
-                self.slots.push(r);
-                (self.slots.len() - 1) as u64
-            }
+    /// Puts the minute's response times into the run's histogram.
+    pub(super) fn flush_responses(&mut self) {
+        for &ms in &self.minute_responses {
+            self.latency.record(ms);
         }
+        self.minute_responses.clear();
     }
 
-    fn take(&mut self, id: u64) -> Request {
-        self.free.push(id as u32);
-        self.slots[id as usize]
-    }
-
-    /// Requests in flight.
-    pub(super) fn live(&self) -> usize {
-        self.slots.len() - self.free.len()
+    /// Successful responses so far, over the run.
+    pub(super) fn answered(&self) -> u64 {
+        self.latency.count() + self.minute_responses.len() as u64
     }
 }
 
@@ -241,8 +228,12 @@ impl World<'_> {
         let req = &self.requirements[self.tasks[t].task_definition];
         let ready_at = now + app.ready_time.sample_duration(&mut self.rng.health);
         let reserved_vcpu = f64::from(req.cpu) / 1024.0;
-        let mut serving = Box::new(Serving {
+        let mut serving = Serving {
             server: ProcessorSharing::new(reserved_vcpu, app.request_cpu_cap, app.max_concurrency, app.queue_limit),
+            service: s as u32,
+            target_group: tg as u32,
+            // Without a task role the app's AWS calls find no credentials: it answers 500.
+            lacks_credentials: crate::model::iam::missing_credentials(td.calls_aws_apis, td.task_role.as_ref()),
             port,
             ready_at,
             reachable: self.reachable(port),
@@ -253,8 +244,8 @@ impl World<'_> {
             memory_in_flight: 0.0,
             work_accounted: 0.0,
             reserved_vcpu,
-            target_slot: self.target_groups[tg].targets().len(),
-        });
+            target_slot: self.target_groups[tg].targets().len() as u32,
+        };
         let hc = self.scenario.target_groups[tg].health_check;
         // The first check falls somewhere in the first interval after registration.
         let first = (self.rng.health.random::<f64>() * hc.interval as f64) as SimTime;
@@ -436,13 +427,13 @@ impl World<'_> {
     /// a scan and remembered. Health checks and answered requests look targets up; a scan each
     /// time costs the size of the group.
     pub(super) fn target_slot(&mut self, tg: usize, t: usize) -> Option<usize> {
-        let hint = self.tasks[t].serving.as_ref().map_or(usize::MAX, |x| x.target_slot);
+        let hint = self.tasks[t].serving.as_ref().map_or(usize::MAX, |x| x.target_slot as usize);
         if self.target_groups[tg].targets().get(hint).is_some_and(|x| x.task == t) {
             return Some(hint);
         }
         let k = self.target_groups[tg].find(t)?;
         if let Some(serving) = self.tasks[t].serving.as_mut() {
-            serving.target_slot = k;
+            serving.target_slot = k as u32;
         }
         Some(k)
     }
@@ -475,9 +466,8 @@ impl World<'_> {
         let app = &self.scenario.task_definitions[td].app;
         traffic.mem_in_use.add_rate(now, -f64::from(app.memory_baseline));
         traffic.mem_reserved.add_rate(now, -f64::from(self.requirements[td].memory));
-        for id in cut {
-            let r = self.requests.take(id);
-            let mem = self.scenario.workloads[r.workload as usize].memory_per_request;
+        for workload in cut {
+            let mem = self.scenario.workloads[workload as usize].memory_per_request;
             self.traffic[s].mem_in_use.add_rate(now, -mem);
             self.traffic[s].in_flight.add_rate(now, -1.0);
         }
@@ -532,11 +522,10 @@ impl World<'_> {
         }
         let spec = &self.scenario.workloads[w];
         let work = spec.service_time.sample(&mut self.rng.service_time);
-        let id = self.requests.insert(Request { arrived: now, workload: w as u32 });
-        match serving.server.arrive(now, id, work) {
+        // A request is known by its workload: the server keeps when it arrived.
+        match serving.server.arrive(now, w as u64, work) {
             Admission::Rejected => {
                 // Past the app's queue limit: it answers 503.
-                self.requests.take(id);
                 self.traffic[s].minute_errors += 1;
             }
             Admission::InService | Admission::Queued => {
@@ -582,34 +571,29 @@ impl World<'_> {
     /// response time goes into the latency histograms.
     fn answer(&mut self, t: usize, done: &mut Vec<crate::engine::processor_sharing::Completed>) {
         let now = self.now();
-        let s = self.tasks[t].service;
-        let td = &self.scenario.task_definitions[self.tasks[t].task_definition];
-        // Without a task role the app's AWS calls find no credentials: it answers 500.
-        let fails = crate::model::iam::missing_credentials(td.calls_aws_apis, td.task_role.as_ref());
-        let tg = self.task_target_group(t);
-        let k = tg.and_then(|g| self.target_slot(g, t));
+        let Some(serving) = self.tasks[t].serving.as_ref() else { return };
+        let (s, tg, fails) = (serving.service as usize, serving.target_group as usize, serving.lacks_credentials);
+        let k = self.target_slot(tg, t);
         for c in done.drain(..) {
-            let r = self.requests.take(c.id);
-            let spec = &self.scenario.workloads[r.workload as usize];
+            let spec = &self.scenario.workloads[c.id as usize];
             if let Some(serving) = self.tasks[t].serving.as_mut() {
                 serving.in_flight -= 1;
                 serving.memory_in_flight -= spec.memory_per_request;
             }
-            if let (Some(g), Some(k)) = (tg, k) {
-                self.target_groups[g].remove_in_flight(k);
+            if let Some(k) = k {
+                self.target_groups[tg].remove_in_flight(k);
             }
             let traffic = &mut self.traffic[s];
             traffic.mem_in_use.add_rate(now, -spec.memory_per_request);
             traffic.in_flight.add_rate(now, -1.0);
-            let response = now - r.arrived;
+            let response = now - c.arrived;
             if response > spec.timeout || fails {
                 traffic.minute_errors += 1;
                 continue;
             }
-            traffic.minute_latency.record(response);
-            traffic.latency.record(response);
+            traffic.record_response(response);
             traffic.response_ms_total += response as f64;
-            traffic.wait_ms_total += c.started.saturating_sub(r.arrived) as f64;
+            traffic.wait_ms_total += c.started.saturating_sub(c.arrived) as f64;
         }
     }
 
@@ -667,14 +651,12 @@ impl World<'_> {
         let fluid = self.scenario.fidelity == crate::model::workload::Fidelity::Fluid;
         let slo = self.scenario.slo;
         let ps = [50.0, 95.0, 99.0, slo.map_or(99.0, |x| x.percentile)];
-        let h = &traffic.minute_latency;
         let [p50, p95, p99, p_slo] = if fluid {
             traffic.minute_means.percentiles(ps)
         } else {
-            let [p50, p95, p99] = h.percentiles([50.0, 95.0, 99.0]);
-            [p50, p95, p99, slo.map_or(0, |x| h.percentile(x.percentile))]
+            traffic.latency.percentiles_of(&mut traffic.minute_responses, ps)
         };
-        let answered = if fluid { traffic.minute_means.count() } else { h.count() };
+        let answered = if fluid { traffic.minute_means.count() } else { traffic.minute_responses.len() as u64 };
         (sample.p50_ms, sample.p95_ms, sample.p99_ms) = (p50, p95, p99);
         sample.cpu_util_pct = pct(traffic.minute_busy_cpu_ms, reserved_cpu_ms);
         sample.mem_util_pct = pct(used_mem, reserved_mem);
@@ -691,7 +673,7 @@ impl World<'_> {
         traffic.minute_requests = 0;
         traffic.minute_errors = 0;
         traffic.minute_busy_cpu_ms = 0.0;
-        traffic.minute_latency.reset();
+        traffic.flush_responses();
         traffic.minute_means.reset();
         sample.healthy_targets = self.service_healthy_targets(s);
     }
