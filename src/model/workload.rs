@@ -48,7 +48,10 @@
 //! periods at once (Λ_P the bound's mass over one period), and the stream ends when the rate is
 //! zero from some point on, so long stretches of zero or near-zero rate cost O(1). Diurnal pieces
 //! are 1/48 of a period, where the rate varies by at most 13 % of the amplitude, so thinning
-//! rejects few candidates.
+//! rejects few candidates. Each piece also carries a floor m ≤ λ (the minimum over the piece, less
+//! a hair for float rounding): a candidate whose uniform u has u · M < m is kept without
+//! evaluating λ (a squeeze), which on a diurnal piece spares the sine for all but the few
+//! candidates near the bound, and keeps exactly the same ones.
 //!
 //! Positions are kept as f64 milliseconds (exact integers at piece boundaries, so nothing
 //! drifts over a year) and rounded to the nearest millisecond only when returned; the returned
@@ -419,13 +422,21 @@ struct Piece {
     start: SimTime,
     /// Requests per second, at least the rate anywhere on the piece.
     bound: f64,
+    /// Requests per second, at most the rate anywhere on the piece as computed at any point.
+    floor: f64,
     shape: Shape,
 }
 
 impl Piece {
     fn flat(start: SimTime, rate: f64) -> Piece {
-        Piece { start, bound: rate, shape: Shape::Flat }
+        Piece { start, bound: rate, floor: rate, shape: Shape::Flat }
     }
+}
+
+/// `rate` lowered by far more than the rounding of a rate computed from terms of magnitude
+/// `scale`, so that it is at most the computed rate wherever the exact one is at least `rate`.
+fn floor_below(rate: f64, scale: f64) -> f64 {
+    (rate - 1e-9 * scale).max(0.0)
 }
 
 /// A rate pattern compiled for generation: pieces in order of start, the first at 0, the last
@@ -443,6 +454,7 @@ struct Table {
 struct Window {
     end: f64,
     bound: f64,
+    floor: f64,
     shape: Shape,
     /// The position is exactly the start of a period, where whole periods may be skipped.
     period_start: bool,
@@ -450,7 +462,8 @@ struct Window {
 
 impl Window {
     /// Contains nothing, so the next position looks its window up.
-    const NONE: Window = Window { end: f64::NEG_INFINITY, bound: 0.0, shape: Shape::Flat, period_start: false };
+    const NONE: Window =
+        Window { end: f64::NEG_INFINITY, bound: 0.0, floor: 0.0, shape: Shape::Flat, period_start: false };
 }
 
 impl Table {
@@ -483,7 +496,8 @@ impl Table {
                         } else {
                             Shape::Linear { start: a.0 as f64, end: b.0 as f64, from: a.1, to: b.1 }
                         };
-                        pieces.push(Piece { start: a.0, bound: a.1.max(b.1), shape });
+                        let floor = floor_below(a.1.min(b.1), a.1.abs() + b.1.abs());
+                        pieces.push(Piece { start: a.0, bound: a.1.max(b.1), floor, shape });
                     }
                 }
                 if let Some(&(t, r)) = points.last() {
@@ -535,7 +549,13 @@ impl Table {
             (None, Some(p)) => base + p,
             (None, None) => f64::INFINITY,
         };
-        Window { end, bound: piece.bound, shape: piece.shape, period_start: self.period.is_some() && local == 0.0 }
+        Window {
+            end,
+            bound: piece.bound,
+            floor: piece.floor,
+            shape: piece.shape,
+            period_start: self.period.is_some() && local == 0.0,
+        }
     }
 }
 
@@ -558,7 +578,7 @@ fn seek(pieces: &[Piece], local: f64, hint: &mut usize) -> usize {
 }
 
 /// One piece per 1/48 of the period, on whole milliseconds so that piece boundaries are exact,
-/// each bounded by the sinusoid's exact maximum over it.
+/// each bounded by the sinusoid's exact maximum over it and floored by its minimum.
 fn diurnal_pieces(mean: f64, amplitude: f64, period: SimTime, phase: SimTime) -> Vec<Piece> {
     let boundary = |j: u64| (u128::from(j) * u128::from(period) / u128::from(DIURNAL_PIECES)) as SimTime;
     let phase = phase % period.max(1);
@@ -574,7 +594,10 @@ fn diurnal_pieces(mean: f64, amplitude: f64, period: SimTime, phase: SimTime) ->
             let to_peak = (0.25 - from).rem_euclid(1.0);
             let sin_max = if to_peak <= span { 1.0 } else { (TAU * from).sin().max((TAU * (from + span)).sin()) };
             let bound = (mean + amplitude * sin_max).max(0.0);
-            Piece { start: a, bound, shape: if amplitude == 0.0 { Shape::Flat } else { shape } }
+            let to_trough = (0.75 - from).rem_euclid(1.0);
+            let sin_min = if to_trough <= span { -1.0 } else { (TAU * from).sin().min((TAU * (from + span)).sin()) };
+            let floor = floor_below(mean + amplitude * sin_min, mean.abs() + amplitude.abs());
+            Piece { start: a, bound, floor, shape: if amplitude == 0.0 { Shape::Flat } else { shape } }
         })
         .collect()
 }
@@ -733,7 +756,10 @@ impl Poisson {
                 self.x = w.end;
             }
             let w = self.window;
-            if matches!(w.shape, Shape::Flat) || rng.random::<f64>() * w.bound < w.shape.rate(self.x) {
+            if matches!(w.shape, Shape::Flat) || {
+                let u = rng.random::<f64>() * w.bound;
+                u < w.floor || u < w.shape.rate(self.x)
+            } {
                 return Some(self.x);
             }
         }
@@ -1276,12 +1302,13 @@ mod tests {
     }
 
     #[test]
-    fn windows_bound_the_rate_and_flat_pieces_equal_it() {
+    fn windows_bound_and_floor_the_rate_and_flat_pieces_equal_it() {
         let patterns = [
             RatePattern::Constant { rate: 3.0 },
             RatePattern::Diurnal { mean: 4.0, amplitude: 6.0, period: 1001, phase: 250 },
             RatePattern::Diurnal { mean: 4.0, amplitude: 2.0, period: 24 * HOUR, phase: 7 * HOUR + 3 },
             RatePattern::Diurnal { mean: 4.0, amplitude: 2.0, period: 7, phase: 3 },
+            RatePattern::Diurnal { mean: 100.0, amplitude: 50.0, period: 24 * HOUR, phase: 72 * MINUTE },
             RatePattern::Step { initial: 1.0, changes: vec![(100, 2.0), (100, 5.0), (300, 0.0)] },
             RatePattern::Spike { base: 1.0, at: 0, height: 4.0, length: 50 },
             RatePattern::Piecewise { points: vec![(50, 1.0), (100, 9.0), (100, 2.0), (200, 2.0), (400, 0.0)] },
@@ -1299,6 +1326,14 @@ mod tests {
                 assert!(w.end > t as f64, "{pattern:?} at {t}: window ends at {}", w.end);
                 assert!(w.bound >= rate - 1e-9, "{pattern:?} at {t}: bound {} below rate {rate}", w.bound);
                 let model = if matches!(w.shape, Shape::Flat) { w.bound } else { w.shape.rate(t as f64) };
+                // The squeeze keeps only what thinning keeps: the floor is never above the rate
+                // as thinning computes it.
+                assert!(w.floor <= model, "{pattern:?} at {t}: floor {} above rate {model}", w.floor);
+                let x = t as f64 + draw.random::<f64>();
+                let w = table.window(x, &mut hint);
+                if !matches!(w.shape, Shape::Flat) {
+                    assert!(w.floor <= w.shape.rate(x), "{pattern:?} at {x}: floor {} above the rate", w.floor);
+                }
                 assert!((model - rate).abs() < 1e-9, "{pattern:?} at {t}: piece says {model}, rate_at {rate}");
             }
         }
