@@ -54,6 +54,7 @@ impl World<'_> {
         });
         let group = self.services[s].group;
         self.cluster.add_group_task(group, i);
+        self.billed_tasks.push(billing::BilledTask::of(&self.tasks[t]));
         self.services[s].tasks.push(t);
         self.services[s].tasks_started += 1;
         let ports = &self.tasks[t].host_ports;
