@@ -748,12 +748,19 @@ pub fn choose_tasks_to_stop(
     rng: &mut SimRng,
 ) -> Vec<usize> {
     let mut left: Vec<StopCandidate> = candidates.to_vec();
-    // Tasks of the group per instance, less those already chosen.
-    let mut removed: Vec<(usize, u64)> = Vec::new();
-    let count_on = |removed: &[(usize, u64)], i: usize| {
-        u64::from(cluster.group_tasks_on(group, i))
-            .saturating_sub(removed.iter().find(|(r, _)| *r == i).map_or(0, |(_, c)| *c))
-    };
+    // Tasks of the group already chosen, by instance.
+    let mut removed = vec![0u64; cluster.instances.len()];
+    let count_on = |removed: &[u64], i: usize| u64::from(cluster.group_tasks_on(group, i)).saturating_sub(removed[i]);
+    // Each attribute spread's tasks per value of the attribute over the registered instances,
+    // counted once and kept up to date as tasks are chosen: the cluster does not change while
+    // the victims are picked, so counting again for each victim would find the same.
+    let mut spreads: Vec<AttributeTally> = strategies
+        .iter()
+        .map(|strategy| match strategy {
+            PlacementStrategy::Spread(SpreadField::Attribute(name)) => AttributeTally::new(cluster, group, name),
+            _ => AttributeTally::default(),
+        })
+        .collect();
     let mut chosen = Vec::with_capacity(n);
     while chosen.len() < n && !left.is_empty() {
         let mut pool: Vec<usize> = (0..left.len()).collect();
@@ -762,7 +769,7 @@ pub fn choose_tasks_to_stop(
             pool.retain(|&k| score(&left[k]) == best);
         };
         keep_lowest(&mut pool, &|c| u64::from(c.running));
-        for strategy in strategies {
+        for (strategy, tally) in strategies.iter().zip(&spreads) {
             if pool.len() <= 1 {
                 break;
             }
@@ -776,23 +783,8 @@ pub fn choose_tasks_to_stop(
                 PlacementStrategy::Spread(SpreadField::InstanceId) => {
                     keep_lowest(&mut pool, &|c| u64::MAX - count_on(&removed, c.instance))
                 }
-                PlacementStrategy::Spread(SpreadField::Attribute(name)) => {
-                    let mut per_value: Vec<(Option<&str>, u64)> = Vec::new();
-                    for (j, inst) in cluster.instances.iter().enumerate() {
-                        if !inst.status.is_registered() {
-                            continue;
-                        }
-                        let (v, c) = (cluster.attribute(j, name), count_on(&removed, j));
-                        match per_value.iter_mut().find(|(k, _)| *k == v) {
-                            Some((_, n)) => *n += c,
-                            None => per_value.push((v, c)),
-                        }
-                    }
-                    let value_count = |i: usize| {
-                        let v = cluster.attribute(i, name);
-                        per_value.iter().find(|(k, _)| *k == v).map_or(0, |(_, c)| *c)
-                    };
-                    keep_lowest(&mut pool, &|c| u64::MAX - value_count(c.instance));
+                PlacementStrategy::Spread(SpreadField::Attribute(_)) => {
+                    keep_lowest(&mut pool, &|c| u64::MAX - tally.tasks_with_value_of(c.instance))
                 }
                 PlacementStrategy::Random => {
                     let k = pool[rng.random_range(0..pool.len())];
@@ -802,13 +794,63 @@ pub fn choose_tasks_to_stop(
         }
         let k = if pool.len() == 1 { pool[0] } else { pool[rng.random_range(0..pool.len())] };
         let victim = left.swap_remove(k);
-        match removed.iter_mut().find(|(r, _)| *r == victim.instance) {
-            Some((_, c)) => *c += 1,
-            None => removed.push((victim.instance, 1)),
+        let i = victim.instance;
+        if count_on(&removed, i) > 0 && cluster.instances[i].status.is_registered() {
+            for tally in &mut spreads {
+                tally.remove_one(i);
+            }
         }
+        removed[i] += 1;
         chosen.push(victim.task);
     }
     chosen
+}
+
+/// For a spread on an attribute while choosing tasks to stop: the group's tasks on the
+/// registered instances per value of the attribute, and each instance's value.
+#[derive(Debug, Default)]
+struct AttributeTally {
+    /// Per distinct value, the group's tasks.
+    tasks: Vec<u64>,
+    /// Per instance, its value's index in `tasks`; `None` when no registered instance has it.
+    value: Vec<Option<usize>>,
+}
+
+impl AttributeTally {
+    fn new(cluster: &Cluster, group: TaskGroup, name: &str) -> Self {
+        let mut values: Vec<Option<&str>> = Vec::new();
+        let mut tasks = Vec::new();
+        for (j, inst) in cluster.instances.iter().enumerate() {
+            if !inst.status.is_registered() {
+                continue;
+            }
+            let v = cluster.attribute(j, name);
+            let index = values.iter().position(|&x| x == v).unwrap_or_else(|| {
+                values.push(v);
+                tasks.push(0);
+                values.len() - 1
+            });
+            tasks[index] += u64::from(cluster.group_tasks_on(group, j));
+        }
+        let value = (0..cluster.instances.len())
+            .map(|j| {
+                let v = cluster.attribute(j, name);
+                values.iter().position(|&x| x == v)
+            })
+            .collect();
+        AttributeTally { tasks, value }
+    }
+
+    fn tasks_with_value_of(&self, instance: usize) -> u64 {
+        self.value.get(instance).copied().flatten().map_or(0, |v| self.tasks[v])
+    }
+
+    /// A task of the group on registered instance `instance` is chosen.
+    fn remove_one(&mut self, instance: usize) {
+        if let Some(Some(v)) = self.value.get(instance).copied() {
+            self.tasks[v] -= 1;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -896,6 +938,81 @@ mod tests {
         InstanceStatus::Draining,
         InstanceStatus::Inactive,
     ];
+
+    /// Scale-in as the rules read: for every task chosen, each strategy in turn keeps the
+    /// candidates it rates worst to keep, an attribute spread adding up the group's tasks left
+    /// per value over the registered instances afresh. `choose_tasks_to_stop` must choose as this
+    /// does and draw from the placement stream as this does.
+    fn stop_by_the_rules(
+        cluster: &Cluster,
+        group: TaskGroup,
+        strategies: &[PlacementStrategy],
+        candidates: &[StopCandidate],
+        n: usize,
+        rng: &mut SimRng,
+    ) -> Vec<usize> {
+        let mut left: Vec<StopCandidate> = candidates.to_vec();
+        let mut removed: Vec<(usize, u64)> = Vec::new();
+        let count_on = |removed: &[(usize, u64)], i: usize| {
+            u64::from(cluster.group_tasks_on(group, i))
+                .saturating_sub(removed.iter().find(|(r, _)| *r == i).map_or(0, |(_, c)| *c))
+        };
+        let mut chosen = Vec::new();
+        while chosen.len() < n && !left.is_empty() {
+            let mut pool: Vec<usize> = (0..left.len()).collect();
+            let keep_lowest = |pool: &mut Vec<usize>, score: &dyn Fn(&StopCandidate) -> u64| {
+                let best = pool.iter().map(|&k| score(&left[k])).min().unwrap_or(0);
+                pool.retain(|&k| score(&left[k]) == best);
+            };
+            keep_lowest(&mut pool, &|c| u64::from(c.running));
+            for strategy in strategies {
+                if pool.len() <= 1 {
+                    break;
+                }
+                match strategy {
+                    PlacementStrategy::Binpack(BinpackField::Cpu) => {
+                        keep_lowest(&mut pool, &|c| u64::MAX - u64::from(cluster.instances[c.instance].cpu_available()))
+                    }
+                    PlacementStrategy::Binpack(BinpackField::Memory) => keep_lowest(&mut pool, &|c| {
+                        u64::MAX - u64::from(cluster.instances[c.instance].memory_available())
+                    }),
+                    PlacementStrategy::Spread(SpreadField::InstanceId) => {
+                        keep_lowest(&mut pool, &|c| u64::MAX - count_on(&removed, c.instance))
+                    }
+                    PlacementStrategy::Spread(SpreadField::Attribute(name)) => {
+                        let mut per_value: Vec<(Option<&str>, u64)> = Vec::new();
+                        for (j, inst) in cluster.instances.iter().enumerate() {
+                            if !inst.status.is_registered() {
+                                continue;
+                            }
+                            let (v, c) = (cluster.attribute(j, name), count_on(&removed, j));
+                            match per_value.iter_mut().find(|(k, _)| *k == v) {
+                                Some((_, n)) => *n += c,
+                                None => per_value.push((v, c)),
+                            }
+                        }
+                        let value_count = |i: usize| {
+                            let v = cluster.attribute(i, name);
+                            per_value.iter().find(|(k, _)| *k == v).map_or(0, |(_, c)| *c)
+                        };
+                        keep_lowest(&mut pool, &|c| u64::MAX - value_count(c.instance));
+                    }
+                    PlacementStrategy::Random => {
+                        let k = pool[rng.random_range(0..pool.len())];
+                        pool = vec![k];
+                    }
+                }
+            }
+            let k = if pool.len() == 1 { pool[0] } else { pool[rng.random_range(0..pool.len())] };
+            let victim = left.swap_remove(k);
+            match removed.iter_mut().find(|(r, _)| *r == victim.instance) {
+                Some((_, c)) => *c += 1,
+                None => removed.push((victim.instance, 1)),
+            }
+            chosen.push(victim.task);
+        }
+        chosen
+    }
 
     #[derive(Clone, Debug)]
     struct InstanceSpec {
@@ -1055,6 +1172,25 @@ mod tests {
                 Step::Status { instance, status } => cluster.instances[instance].status = STATUSES[status],
             }
         }
+        // Then each group scales in by about half, twice, from the tasks the steps left: the
+        // counts kept up to date while choosing must match counting afresh for each task.
+        for group in 0..2 {
+            let candidates: Vec<StopCandidate> = cluster
+                .instances
+                .iter()
+                .enumerate()
+                .flat_map(|(i, inst)| inst.tasks.iter().filter(move |&&g| g == group).map(move |_| i))
+                .enumerate()
+                .map(|(task, instance)| StopCandidate { task, instance, running: task % 3 != 0 })
+                .collect();
+            for n in [candidates.len() / 2 + 1, candidates.len()] {
+                let mut rules_rng = rng.clone();
+                let expected = stop_by_the_rules(&cluster, group, strategies, &candidates, n, &mut rules_rng);
+                let got = choose_tasks_to_stop(&cluster, group, strategies, &candidates, n, &mut rng);
+                prop_assert_eq!(&got, &expected, "scaling group {} in by {} after {:?}", group, n, steps);
+                prop_assert!(rng == rules_rng, "the placement stream was drawn differently");
+            }
+        }
         Ok(())
     }
 
@@ -1063,7 +1199,7 @@ mod tests {
 
         /// The one-pass placement picks what ranking every candidate strategy by strategy picks,
         /// with the same draws, through registrations and deregistrations of instances that run
-        /// the group's tasks.
+        /// the group's tasks; and scale-in chooses as the rules do.
         #[test]
         fn one_pass_placement_picks_as_the_rules_do(
             (specs, steps) in proptest::collection::vec(instance_spec(), 1..10)

@@ -192,6 +192,21 @@ pub struct Service {
     pub tasks_started: u64,
     pub tasks_stopped: u64,
     pub pending_task_minutes: u64,
+    /// What the service's tasks not yet STOPPED take of the cluster's EC2 instances (Fargate's
+    /// micro-VMs are no part of it), kept as tasks are placed and stop so that the per-minute
+    /// sample need not add it up over the tasks.
+    pub footprint: InstanceFootprint,
+}
+
+/// A service's share of the cluster's container instances.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InstanceFootprint {
+    /// Instances running at least one of the service's tasks.
+    pub hosts: u32,
+    /// CPU units and MiB the tasks reserve: CloudWatch's CPUReservation and MemoryReservation
+    /// count only tasks on EC2 instances (ECS-DG:cloudwatch-metrics.md, available metrics).
+    pub reserved_cpu: u64,
+    pub reserved_memory: u64,
 }
 
 /// The service throttle: when tasks keep stopping before they reach RUNNING (an image that
@@ -272,6 +287,7 @@ impl Service {
             tasks_started: 0,
             tasks_stopped: 0,
             pending_task_minutes: 0,
+            footprint: InstanceFootprint::default(),
         }
     }
 }

@@ -12,8 +12,27 @@ pub(super) struct ServiceCost {
     pub(super) idle: f64,
 }
 
+/// What billing reads of a task, which never changes once it is placed: kept in one dense
+/// array apart from the tasks, so that each minute's bill does not read every task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct BilledTask {
+    service: u32,
+    task_definition: u32,
+}
+
+impl BilledTask {
+    pub(super) fn of(task: &Task) -> Self {
+        BilledTask { service: task.service as u32, task_definition: task.task_definition as u32 }
+    }
+}
+
 impl World<'_> {
     /// Bills every instance for the time since the last bill, up to now, and shares it out.
+    ///
+    /// An instance hosts a handful of tasks of a handful of services, so its weights are kept
+    /// as a short list of (service, weight) rather than one entry per service: sharing its cost
+    /// out touches only the services it hosts, with the same arithmetic as
+    /// [`billing::allocate`] over the full row, whose other entries are zeros that add nothing.
     pub(super) fn bill(&mut self) {
         let (from, now) = (self.billed_until, self.now());
         if now <= from {
@@ -21,7 +40,9 @@ impl World<'_> {
         }
         self.billed_until = now;
         let n = self.services.len();
-        let mut weights = vec![0.0; n * self.cluster.instances.len()];
+        // Per instance, its services' weights in service order, `start[i]..start[i + 1]`.
+        let mut weights: Vec<(usize, f64)> = Vec::new();
+        let mut start = Vec::with_capacity(self.cluster.instances.len() + 1);
         let mut cluster_weights = vec![0.0; n];
         // A Fargate micro-VM is its task's, all of it: once the task has stopped, the rest of
         // its last minute and the one-minute minimum settled at its end are still its service's
@@ -29,27 +50,54 @@ impl World<'_> {
         let fargate_ended =
             |vm: &ContainerInstance| vm.fargate && vm.tasks.is_empty() && vm.terminated_at.is_some_and(|t| t > from);
         // Looking among every task ever run is needed only when such a micro-VM exists.
+        let mut ended: Vec<(usize, usize)> = Vec::new();
         if self.cluster.instances.iter().any(fargate_ended) {
-            for task in &self.tasks {
-                if fargate_ended(&self.cluster.instances[task.instance]) {
-                    weights[task.instance * n + task.service] = 1.0;
-                }
-            }
+            ended.extend(
+                self.tasks
+                    .iter()
+                    .filter(|task| fargate_ended(&self.cluster.instances[task.instance]))
+                    .map(|task| (task.instance, task.service)),
+            );
+            ended.sort_unstable();
+            ended.dedup();
         }
+        // Every instance's tasks, gathered first: each instance keeps its list apart in memory,
+        // and copying them in a loop that does nothing else lets their loads overlap.
+        let mut hosted: Vec<usize> = Vec::with_capacity(self.billed_tasks.len());
+        let mut hosted_end = Vec::with_capacity(self.cluster.instances.len());
+        for inst in &self.cluster.instances {
+            hosted.extend_from_slice(&inst.tasks);
+            hosted_end.push(hosted.len());
+        }
+        let mut ended = ended.into_iter().peekable();
         for (i, inst) in self.cluster.instances.iter().enumerate() {
-            for &t in &inst.tasks {
-                let task = &self.tasks[t];
-                let req = &self.requirements[task.task_definition];
+            let first = weights.len();
+            start.push(first);
+            while let Some((_, s)) = ended.next_if(|&(j, _)| j == i) {
+                weights.push((s, 1.0));
+            }
+            let from = if i == 0 { 0 } else { hosted_end[i - 1] };
+            for &t in &hosted[from..hosted_end[i]] {
+                let task = self.billed_tasks[t];
+                let service = task.service as usize;
+                let req = &self.requirements[task.task_definition as usize];
                 let w = (f64::from(req.cpu) / f64::from(inst.registered_cpu.max(1))
                     + f64::from(req.memory) / f64::from(inst.registered_memory.max(1)))
                     / 2.0;
-                weights[i * n + task.service] += w;
+                match weights[first..].iter_mut().find(|(s, _)| *s == service) {
+                    Some((_, x)) => *x += w,
+                    None => weights.push((service, w)),
+                }
                 if !inst.fargate {
                     // An empty instance's cost goes to the services that run on instances.
-                    cluster_weights[task.service] += w;
+                    cluster_weights[service] += w;
                 }
             }
+            if weights.len() - first > 1 {
+                weights[first..].sort_unstable_by_key(|&(s, _)| s);
+            }
         }
+        start.push(weights.len());
         if cluster_weights.iter().all(|&w| w == 0.0) {
             // No task runs on any instance: an empty instance's cost goes evenly to the services
             // that run on instances (README, "Billing": idle cost goes "to the services that run
@@ -77,19 +125,68 @@ impl World<'_> {
                 continue;
             }
             let price = inst.price_per_hour;
-            billing::allocate(
-                billing::cost(price, ms),
-                &weights[i * n..(i + 1) * n],
-                &cluster_weights,
-                &mut to,
-                &mut idle,
-            );
+            allocate(billing::cost(price, ms), &weights[start[i]..start[i + 1]], &cluster_weights, &mut to, &mut idle);
         }
         for s in 0..n {
             let c = &mut self.costs[s];
             c.minute += to[s];
             c.total += to[s];
             c.idle += idle[s];
+        }
+    }
+}
+
+/// [`billing::allocate`] for one instance whose weights are listed only for the services it
+/// hosts, in service order: the same sums, in the same order, without the zeros.
+fn allocate(cost: f64, weights: &[(usize, f64)], cluster_weights: &[f64], to: &mut [f64], idle_to: &mut [f64]) {
+    let total: f64 = weights.iter().map(|&(_, w)| w).sum();
+    let idle = cost * (1.0 - total.min(1.0));
+    for &(s, w) in weights {
+        to[s] += cost * w;
+    }
+    if total > 0.0 {
+        for &(s, w) in weights {
+            let share = w / total;
+            to[s] += idle * share;
+            idle_to[s] += idle * share;
+        }
+        return;
+    }
+    let total: f64 = cluster_weights.iter().sum();
+    let n = to.len();
+    for s in 0..n {
+        let share = if total > 0.0 { cluster_weights[s] / total } else { 1.0 / n as f64 };
+        to[s] += idle * share;
+        idle_to[s] += idle * share;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The short list must share out exactly what the full row does, to the last bit: the
+    /// request fidelity's costs are compared byte for byte across versions.
+    #[test]
+    fn sharing_by_the_short_list_matches_the_full_row_bit_for_bit() {
+        let n = 7;
+        let rows: [&[(usize, f64)]; 5] =
+            [&[(1, 0.1875), (4, 0.0625), (6, 0.3)], &[(0, 0.7), (3, 0.6)], &[(2, 1.0 / 3.0)], &[(5, 0.0)], &[]];
+        for cluster_weights in [vec![0.1, 0.0, 0.25, 0.0, 0.5, 0.0, 1.0 / 7.0], vec![0.0; n]] {
+            let (mut to, mut idle) = (vec![0.013; n], vec![0.0; n]);
+            let (mut full_to, mut full_idle) = (to.clone(), idle.clone());
+            for (k, row) in rows.iter().enumerate() {
+                let cost = 0.096 * (k + 1) as f64 / 60.0;
+                allocate(cost, row, &cluster_weights, &mut to, &mut idle);
+                let mut full = vec![0.0; n];
+                for &(s, w) in row.iter() {
+                    full[s] = w;
+                }
+                billing::allocate(cost, &full, &cluster_weights, &mut full_to, &mut full_idle);
+            }
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&to), bits(&full_to));
+            assert_eq!(bits(&idle), bits(&full_idle));
         }
     }
 }

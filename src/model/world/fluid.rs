@@ -51,6 +51,10 @@ pub(super) struct FluidState {
     backlogged: Vec<usize>,
     /// By target group: its tasks that share one state.
     cohorts: Vec<Cohort>,
+    /// By task: whether the last minute's count found it in its cohort, where it still is (see
+    /// `Cohort::counted`). A byte per task, so that the minute's count finds the tasks it counts
+    /// by cohort without reading their queues.
+    counted_by_cohort: Vec<bool>,
 }
 
 /// The candidates of one target group (the targets the ALB sends new requests to), split into
@@ -72,6 +76,26 @@ struct Cohort {
     /// The members' shared state; `work` is what each member did since the cohort formed.
     state: FluidTask,
     task_definition: usize,
+    /// The members' service, and each member's instance, in `members`' order.
+    service: usize,
+    member_instances: Vec<usize>,
+    /// The first `counted` members were members at the last minute's count, when the cohort
+    /// had done `work_counted`: each of them has done the cohort's work since, so the minute's
+    /// count works their statistics out once for all. A member counted so keeps no count of its
+    /// own: it is `work + work_counted - cohort_work_at_join`, taken when it leaves.
+    counted: usize,
+    work_counted: f64,
+}
+
+/// The members of a cohort that the minute counts as one, and what each of them did.
+pub(super) struct CohortMinute {
+    pub(super) task_definition: usize,
+    /// CPU-ms of work each did since the last minute's count.
+    pub(super) work: f64,
+    pub(super) memory_in_flight: f64,
+    pub(super) reserved_vcpu: f64,
+    /// Their instances, one per member.
+    pub(super) instances: Vec<usize>,
 }
 
 /// A task's fluid queue.
@@ -99,6 +123,15 @@ pub(super) struct FluidTask {
     /// own plus what the cohort did since.
     cohort: Option<usize>,
     cohort_work_at_join: f64,
+    /// The task's instance and task definition, and the vCPUs its reservation stands for when
+    /// it registered, copied here so that the minute's count reads this dense array and not
+    /// every task.
+    instance: usize,
+    task_definition: usize,
+    reserved_vcpu: f64,
+    /// Work already counted into the service's busy time: the task's `Serving::work_accounted`
+    /// while it serves, handed back to it when it stops.
+    work_accounted: f64,
 }
 
 impl Default for FluidTask {
@@ -115,8 +148,24 @@ impl Default for FluidTask {
             last_served: SimTime::MAX,
             cohort: None,
             cohort_work_at_join: 0.0,
+            instance: 0,
+            task_definition: 0,
+            reserved_vcpu: 0.0,
+            work_accounted: 0.0,
         }
     }
+}
+
+/// A serving task's minute for the CPU and memory statistics.
+pub(super) struct MinuteWork {
+    pub(super) instance: usize,
+    pub(super) task_definition: usize,
+    /// CPU-ms of work done since the last minute's count.
+    pub(super) work: f64,
+    /// MiB held by the requests in flight.
+    pub(super) memory_in_flight: f64,
+    /// The denominator of the task's CPU utilization.
+    pub(super) reserved_vcpu: f64,
 }
 
 /// One second of one task with no backlog, which every such task of a group shares: the ALB
@@ -321,14 +370,77 @@ impl World<'_> {
         let tasks = &mut self.fluid_state.tasks;
         if tasks.len() <= t {
             tasks.resize(t + 1, FluidTask::default());
+            self.fluid_state.counted_by_cohort.resize(t + 1, false);
         }
         tasks[t] = FluidTask {
             serving: true,
             reachable: serving.reachable,
             ready_at: serving.ready_at,
             capacity: serving.server.capacity(),
+            instance: self.tasks[t].instance,
+            task_definition: self.tasks[t].task_definition,
+            reserved_vcpu: serving.reserved_vcpu,
+            work_accounted: serving.work_accounted,
             ..FluidTask::default()
         };
+    }
+
+    /// Task `t`'s work since the last minute's count, which this minute counts, or `None` if it
+    /// does not serve.
+    pub(super) fn fluid_take_minute_work(&mut self, t: usize) -> Option<MinuteWork> {
+        let task = self.fluid_state.tasks.get(t).filter(|x| x.serving)?;
+        let (instance, task_definition) = (task.instance, task.task_definition);
+        // Only a task without task-level CPU has its reservation changed after it registers:
+        // it shares its instance's CPU by shares (see `refresh_instance_cpu`).
+        let reserved_vcpu = if self.scenario.task_definitions[task_definition].cpu.is_some() {
+            task.reserved_vcpu
+        } else {
+            self.tasks[t].serving.as_ref().map_or(task.reserved_vcpu, |x| x.reserved_vcpu)
+        };
+        let (work, memory_in_flight) = self.fluid_work_and_memory(t);
+        let task = &mut self.fluid_state.tasks[t];
+        let delta = work - task.work_accounted;
+        task.work_accounted = work;
+        Some(MinuteWork { instance, task_definition, work: delta, memory_in_flight, reserved_vcpu })
+    }
+
+    /// Whether the minute's count takes task `t` with its cohort (see `fluid_cohort_minutes`).
+    pub(super) fn fluid_counted_by_cohort(&self, t: usize) -> bool {
+        self.fluid_state.counted_by_cohort.get(t).copied().unwrap_or(false)
+    }
+
+    /// Service `s`'s minute, cohort by cohort, for the members that were in their cohort at the
+    /// last minute's count; the others are counted one by one.
+    pub(super) fn fluid_cohort_minutes(&self, s: usize) -> Vec<CohortMinute> {
+        self.fluid_state
+            .cohorts
+            .iter()
+            .filter(|c| c.service == s && c.counted > 0)
+            .map(|c| CohortMinute {
+                task_definition: c.task_definition,
+                work: c.state.work - c.work_counted,
+                memory_in_flight: c.state.memory,
+                reserved_vcpu: c.state.reserved_vcpu,
+                instances: c.member_instances[..c.counted].to_vec(),
+            })
+            .collect()
+    }
+
+    /// Service `s`'s minute is counted: from now on its cohorts' members are counted as one,
+    /// those of task definitions with task-level CPU only, whose reservation stays the one they
+    /// registered with (see `fluid_take_minute_work`).
+    pub(super) fn fluid_cohorts_counted(&mut self, s: usize) {
+        let fluid = &mut self.fluid_state;
+        for c in fluid.cohorts.iter_mut().filter(|c| c.service == s && !c.members.is_empty()) {
+            if self.scenario.task_definitions[c.task_definition].cpu.is_none() {
+                continue;
+            }
+            for &t in &c.members[c.counted..] {
+                fluid.counted_by_cohort[t] = true;
+            }
+            c.counted = c.members.len();
+            c.work_counted = c.state.work;
+        }
     }
 
     /// Task `t` may now use `capacity` vCPUs.
@@ -346,9 +458,17 @@ impl World<'_> {
         let Some(tg) = fluid.tasks.get(t).and_then(|x| x.cohort) else { return };
         let cohort = &mut fluid.cohorts[tg];
         cohort.version = None;
-        cohort.members.retain(|&x| x != t);
-        let shared = &cohort.state;
         let task = &mut fluid.tasks[t];
+        if let Some(p) = cohort.members.iter().position(|&x| x == t) {
+            cohort.members.remove(p);
+            cohort.member_instances.remove(p);
+            if p < cohort.counted {
+                cohort.counted -= 1;
+                task.work_accounted = task.work + cohort.work_counted - task.cohort_work_at_join;
+                fluid.counted_by_cohort[t] = false;
+            }
+        }
+        let shared = &cohort.state;
         task.backlog = shared.backlog;
         task.in_flight = shared.in_flight;
         task.memory = shared.memory;
@@ -368,7 +488,16 @@ impl World<'_> {
         if self.fluid_state.cohorts[tg].version == Some(version) {
             return;
         }
-        let members = std::mem::take(&mut self.fluid_state.cohorts[tg].members);
+        let fluid = &mut self.fluid_state;
+        let cohort = &mut fluid.cohorts[tg];
+        for &t in &cohort.members[..cohort.counted] {
+            let task = &mut fluid.tasks[t];
+            task.work_accounted = task.work + cohort.work_counted - task.cohort_work_at_join;
+            fluid.counted_by_cohort[t] = false;
+        }
+        cohort.counted = 0;
+        cohort.member_instances.clear();
+        let members = std::mem::take(&mut cohort.members);
         for &t in &members {
             if self.fluid_state.tasks[t].cohort == Some(tg) {
                 self.fluid_leave_cohort(t);
@@ -447,11 +576,14 @@ impl World<'_> {
             if joins {
                 if cohort.members.is_empty() {
                     cohort.task_definition = td;
+                    cohort.service = tasks[t].service;
                     cohort.state = FluidTask { work: 0.0, cohort: None, ..*task };
+                    cohort.counted = 0;
                 }
                 task.cohort = Some(tg);
                 task.cohort_work_at_join = cohort.state.work;
                 cohort.members.push(t);
+                cohort.member_instances.push(task.instance);
             }
             !joins
         });
@@ -572,6 +704,9 @@ impl World<'_> {
         let s = self.tasks[t].service;
         self.fluid_leave_cohort(t);
         let Some(task) = self.fluid_state.tasks.get_mut(t).filter(|x| x.serving) else { return };
+        if let Some(serving) = self.tasks[t].serving.as_mut() {
+            serving.work_accounted = task.work_accounted;
+        }
         let (in_flight, backlog, memory) = (task.in_flight, task.backlog, task.memory);
         *task = FluidTask { work: task.work, ..FluidTask::default() };
         self.fluid_state.counts[s].errors += backlog;
@@ -583,7 +718,8 @@ impl World<'_> {
 
 impl World<'_> {
     /// Fluid fidelity only: each cohort's members are exactly the tasks that say they are in it,
-    /// once each, and per service the requests in flight that the traffic integrates are those
+    /// once each; a task's fluid queue serves while the task does, on the task's instance; and
+    /// per service the requests in flight that the traffic integrates are those
     /// its tasks hold (within float rounding: the cohorts add theirs as members × the change).
     pub(super) fn check_fluid(&self) -> Result<(), (String, String)> {
         if !self.fluid() {
@@ -592,6 +728,27 @@ impl World<'_> {
         let fluid = &self.fluid_state;
         let mut claimed = vec![0u32; fluid.tasks.len()];
         for (tg, cohort) in fluid.cohorts.iter().enumerate() {
+            let instances: Vec<usize> = cohort.members.iter().map(|&t| fluid.tasks[t].instance).collect();
+            if cohort.member_instances != instances || cohort.counted > cohort.members.len() {
+                let name = &self.scenario.target_groups[tg].name;
+                return Err((
+                    format!("target group {name}"),
+                    format!(
+                        "cohort keeps {} members' instances and counts {} members by the cohort, of {} members",
+                        cohort.member_instances.len(),
+                        cohort.counted,
+                        cohort.members.len()
+                    ),
+                ));
+            }
+            for (k, &t) in cohort.members.iter().enumerate() {
+                if fluid.counted_by_cohort[t] != (k < cohort.counted) {
+                    return Err((
+                        format!("task {}", self.tasks[t].id),
+                        "the minute's count would take it with its cohort or not, against the cohort".into(),
+                    ));
+                }
+            }
             for &t in &cohort.members {
                 claimed[t] += 1;
                 if fluid.tasks[t].cohort != Some(tg) {
@@ -605,6 +762,20 @@ impl World<'_> {
         }
         let mut held = vec![0.0; self.services.len()];
         for (t, task) in fluid.tasks.iter().enumerate() {
+            if task.cohort.is_none() && fluid.counted_by_cohort[t] {
+                return Err((
+                    format!("task {}", self.tasks[t].id),
+                    "the minute's count would take it with a cohort it is not in".into(),
+                ));
+            }
+            let copied =
+                (task.instance, task.task_definition) == (self.tasks[t].instance, self.tasks[t].task_definition);
+            if task.serving != self.tasks[t].serving.is_some() || (task.serving && !copied) {
+                return Err((
+                    format!("task {}", self.tasks[t].id),
+                    "its fluid queue disagrees with the task on whether it serves, or where".into(),
+                ));
+            }
             if task.cohort.is_some() && claimed[t] != 1 {
                 return Err((
                     format!("task {}", self.tasks[t].id),
@@ -635,6 +806,8 @@ impl World<'_> {
     pub(super) fn fluid_tamper_cohort(&mut self) -> bool {
         let Some(cohort) = self.fluid_state.cohorts.iter_mut().find(|c| !c.members.is_empty()) else { return false };
         cohort.members.pop();
+        cohort.member_instances.pop();
+        cohort.counted = cohort.counted.min(cohort.members.len());
         true
     }
 }

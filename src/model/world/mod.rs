@@ -264,6 +264,8 @@ struct World<'a> {
     billed_until: SimTime,
     /// What the invariant checks saw last.
     watch: invariants::Watch,
+    /// Billing's copy of each task, by task.
+    billed_tasks: Vec<billing::BilledTask>,
 }
 
 impl<'a> World<'a> {
@@ -329,6 +331,7 @@ impl<'a> World<'a> {
             zones_down: vec![false; scenario.availability_zones.len()],
             billed_until: 0,
             watch: Default::default(),
+            billed_tasks: Vec::new(),
         };
         world.fargate_type = world.add_fargate_type();
         world.group_dedication = scenario

@@ -27,10 +27,8 @@ impl World<'_> {
     pub(super) fn service_sample(&self, s: usize, cluster: ClusterCapacity) -> ServiceSample {
         let svc = &self.services[s];
         let (mut running, mut starting, mut stopping) = (0, 0, 0);
-        let mut hosts: Vec<usize> = Vec::new();
         let primary = svc.primary();
         let (mut primary_running, mut primary_healthy, mut active_running, mut active_healthy) = (0, 0, 0, 0);
-        let (mut reserved_cpu, mut reserved_mem) = (0.0, 0.0);
         for &t in &svc.tasks {
             let task = &self.tasks[t];
             if task.status == TaskStatus::Running {
@@ -49,18 +47,8 @@ impl World<'_> {
                 TaskStatus::Running | TaskStatus::Deactivating | TaskStatus::Stopping => stopping += 1,
                 TaskStatus::Stopped => {}
             }
-            if !self.cluster.instances[task.instance].fargate {
-                hosts.push(task.instance);
-                // CPUReservation and MemoryReservation are "only supported for tasks hosted on
-                // an Amazon EC2 instance" (ECS-DG:cloudwatch-metrics.md, available metrics): a
-                // Fargate task reserves nothing of the cluster's instances.
-                let r = &self.requirements[task.task_definition];
-                reserved_cpu += f64::from(r.cpu);
-                reserved_mem += f64::from(r.memory);
-            }
         }
-        hosts.sort_unstable();
-        hosts.dedup();
+        let footprint = svc.footprint;
         let pct = |used: f64, total: u64| if total == 0 { 0.0 } else { 100.0 * used / total as f64 };
         ServiceSample {
             time: self.now(),
@@ -70,10 +58,10 @@ impl World<'_> {
             pending: starting + svc.unplaced,
             unplaced: svc.unplaced,
             stopping,
-            hosts: hosts.len() as u32,
+            hosts: footprint.hosts,
             instances: cluster.active,
-            cpu_reserved_pct: pct(reserved_cpu, cluster.cpu),
-            mem_reserved_pct: pct(reserved_mem, cluster.memory),
+            cpu_reserved_pct: pct(footprint.reserved_cpu as f64, cluster.cpu),
+            mem_reserved_pct: pct(footprint.reserved_memory as f64, cluster.memory),
             primary_revision: self.scenario.task_definitions[svc.task_definition].revision,
             primary_running,
             primary_healthy,
@@ -140,5 +128,125 @@ impl World<'_> {
                 row
             })
             .collect()
+    }
+}
+
+impl World<'_> {
+    /// Each service's footprint, kept as its tasks come and go, is what its tasks not yet
+    /// STOPPED add up to, and billing's copy of each task is the task's.
+    #[cfg(test)]
+    pub(super) fn check_footprints(&self) -> Result<(), (String, String)> {
+        for svc in &self.services {
+            let mut hosts: Vec<usize> = Vec::new();
+            let mut expected = crate::model::service::InstanceFootprint::default();
+            for &t in &svc.tasks {
+                let task = &self.tasks[t];
+                if self.cluster.instances[task.instance].fargate {
+                    continue;
+                }
+                hosts.push(task.instance);
+                let r = &self.requirements[task.task_definition];
+                expected.reserved_cpu += u64::from(r.cpu);
+                expected.reserved_memory += u64::from(r.memory);
+            }
+            hosts.sort_unstable();
+            hosts.dedup();
+            expected.hosts = hosts.len() as u32;
+            if svc.footprint != expected {
+                return Err((
+                    format!("service {}", svc.name),
+                    format!("its footprint is kept as {:?} but its tasks add up to {expected:?}", svc.footprint),
+                ));
+            }
+        }
+        if let Some(t) =
+            (0..self.tasks.len()).find(|&t| self.billed_tasks[t] != billing::BilledTask::of(&self.tasks[t]))
+        {
+            return Err((format!("task {}", self.tasks[t].id), "billing's copy of the task differs".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::MemoryRecorder;
+
+    /// Two services that scale out and in on three instances, behind a load balancer.
+    const SCENARIO: &str = r#"
+version = 1
+name = "hosts"
+duration = "20m"
+[cluster]
+availability_zones = ["us-east-1a", "us-east-1b"]
+[[cluster.auto_scaling_groups]]
+name = "g"
+instance_type = "m5.large"
+desired_capacity = 3
+boot_time = "0s"
+[task_definitions.t]
+cpu = 256
+memory = 512
+app = { ready_time = "1s" }
+[[task_definitions.t.containers]]
+name = "app"
+image = "app:1"
+port_mappings = [{ container_port = 80, host_port = 0 }]
+[target_groups.t]
+health_check = { interval = "5s", timeout = "2s", healthy_threshold = 2 }
+[services.web]
+task_definition = "t"
+desired_count = 6
+load_balancer = { target_group = "t", container_name = "app", container_port = 80 }
+[services.worker]
+task_definition = "t"
+desired_count = 2
+[workloads.w]
+target_group = "t"
+arrivals = { pattern = "constant", rate = 20 }
+service_time = "100ms"
+[[actions]]
+at = "5m"
+set_desired_count = { service = "web", desired_count = 2 }
+[[actions]]
+at = "10m"
+set_desired_count = { service = "worker", desired_count = 5 }
+"#;
+
+    /// Runs the scenario event by event, checking the footprints after each, and returns the
+    /// check of the world as it ends after `tamper`.
+    fn run_checking_footprints(fidelity: &str, tamper: impl FnOnce(&mut World<'_>)) -> Result<(), (String, String)> {
+        let sets = [format!("fidelity=\"{fidelity}\"")];
+        let scenario = Scenario::from_str_named("hosts.toml", SCENARIO.into(), &sets).unwrap_or_else(|e| panic!("{e}"));
+        let mut recorder = MemoryRecorder::default();
+        let mut world = World::new(&scenario, &mut recorder);
+        while let Some(t) = world.queue.peek_time() {
+            if t > scenario.duration {
+                break;
+            }
+            let Some((_, event)) = world.queue.pop() else { break };
+            world.handle(event);
+            world.check_footprints()?;
+            world.check_fluid()?;
+        }
+        assert!(world.services.iter().all(|svc| svc.tasks_stopped > 0 || svc.tasks_started > 2));
+        tamper(&mut world);
+        world.check_footprints()
+    }
+
+    #[test]
+    fn footprints_add_up_through_scaling() {
+        for fidelity in ["request", "fluid"] {
+            assert_eq!(run_checking_footprints(fidelity, |_| {}), Ok(()), "{fidelity}");
+        }
+    }
+
+    #[test]
+    fn a_footprint_that_drifts_is_caught() {
+        let lost_host = run_checking_footprints("request", |w| w.services[0].footprint.hosts -= 1);
+        assert!(lost_host.is_err());
+        let lost_memory = run_checking_footprints("request", |w| w.services[1].footprint.reserved_memory += 1);
+        assert!(lost_memory.is_err());
     }
 }

@@ -53,7 +53,9 @@ impl World<'_> {
             serving: None,
         });
         let group = self.services[s].group;
+        self.add_to_footprint(s, t);
         self.cluster.add_group_task(group, i);
+        self.billed_tasks.push(billing::BilledTask::of(&self.tasks[t]));
         self.services[s].tasks.push(t);
         self.services[s].tasks_started += 1;
         let ports = &self.tasks[t].host_ports;
@@ -252,6 +254,7 @@ impl World<'_> {
         let drained = inst.status == InstanceStatus::Draining && inst.tasks.is_empty();
         let group = self.services[s].group;
         self.cluster.remove_group_task(group, i);
+        self.remove_from_footprint(s, t);
         self.services[s].tasks.retain(|&x| x != t);
         self.services[s].tasks_stopped += 1;
         self.record(EventKind::TaskStopped, Some(s), Some(t), Some(i), reason.to_string());
@@ -260,5 +263,35 @@ impl World<'_> {
         }
         self.release_fargate_vm(i);
         self.capacity_grew();
+    }
+
+    /// Task `t` of service `s` is placed: before the cluster counts it in the service's task
+    /// group, so that an instance without the group's tasks yet becomes a host.
+    fn add_to_footprint(&mut self, s: usize, t: usize) {
+        let (i, td) = (self.tasks[t].instance, self.tasks[t].task_definition);
+        if self.cluster.instances[i].fargate {
+            return;
+        }
+        let req = &self.requirements[td];
+        let first = self.cluster.group_tasks_on(self.services[s].group, i) == 0;
+        let footprint = &mut self.services[s].footprint;
+        footprint.hosts += u32::from(first);
+        footprint.reserved_cpu += u64::from(req.cpu);
+        footprint.reserved_memory += u64::from(req.memory);
+    }
+
+    /// Task `t` of service `s` has stopped: after the cluster no longer counts it in the
+    /// service's task group, so that an instance left without the group's tasks stops hosting.
+    fn remove_from_footprint(&mut self, s: usize, t: usize) {
+        let (i, td) = (self.tasks[t].instance, self.tasks[t].task_definition);
+        if self.cluster.instances[i].fargate {
+            return;
+        }
+        let req = &self.requirements[td];
+        let last = self.cluster.group_tasks_on(self.services[s].group, i) == 0;
+        let footprint = &mut self.services[s].footprint;
+        footprint.hosts -= u32::from(last);
+        footprint.reserved_cpu -= u64::from(req.cpu);
+        footprint.reserved_memory -= u64::from(req.memory);
     }
 }

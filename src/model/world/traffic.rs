@@ -609,28 +609,64 @@ impl World<'_> {
         self.traffic[s].task_cpu_pct.clear();
         self.traffic[s].task_mem_pct.clear();
         let mut serving_tasks = 0u32;
+        let fluid = self.fluid();
+        if fluid {
+            for c in self.fluid_cohort_minutes(s) {
+                let reserved_mem = f64::from(self.requirements[c.task_definition].memory.max(1));
+                let baseline = f64::from(self.scenario.task_definitions[c.task_definition].app.memory_baseline);
+                let cpu_pct = pct(c.work, c.reserved_vcpu * MINUTE as f64);
+                let mem_pct = pct(baseline + c.memory_in_flight, reserved_mem);
+                serving_tasks += c.instances.len() as u32;
+                for &i in &c.instances {
+                    if self.instance_busy_ms.len() <= i {
+                        self.instance_busy_ms.resize(i + 1, 0.0);
+                    }
+                    self.instance_busy_ms[i] += c.work;
+                    let traffic = &mut self.traffic[s];
+                    traffic.minute_busy_cpu_ms += c.work;
+                    traffic.task_cpu_pct.push(cpu_pct);
+                    traffic.task_mem_pct.push(mem_pct);
+                }
+            }
+        }
         for &t in &tasks {
-            let td = self.tasks[t].task_definition;
+            if fluid && self.fluid_counted_by_cohort(t) {
+                continue;
+            }
+            let minute = if fluid {
+                self.fluid_take_minute_work(t)
+            } else {
+                let task = &mut self.tasks[t];
+                task.serving.as_mut().map(|serving| {
+                    let work = serving.server.work_done(now);
+                    let delta = work - serving.work_accounted;
+                    serving.work_accounted = work;
+                    super::fluid::MinuteWork {
+                        instance: task.instance,
+                        task_definition: task.task_definition,
+                        work: delta,
+                        memory_in_flight: serving.memory_in_flight,
+                        reserved_vcpu: serving.reserved_vcpu,
+                    }
+                })
+            };
+            let td = match &minute {
+                Some(m) => m.task_definition,
+                None => self.tasks[t].task_definition,
+            };
             let reserved_mem = f64::from(self.requirements[td].memory.max(1));
             let baseline = f64::from(self.scenario.task_definitions[td].app.memory_baseline);
-            let i = self.tasks[t].instance;
-            let fluid = self.fluid().then(|| self.fluid_work_and_memory(t));
-            if let Some(serving) = self.tasks[t].serving.as_mut() {
-                let (work, memory_in_flight) = match fluid {
-                    Some(fluid) => fluid,
-                    None => (serving.server.work_done(now), serving.memory_in_flight),
-                };
-                let delta = work - serving.work_accounted;
-                serving.work_accounted = work;
+            if let Some(m) = minute {
                 serving_tasks += 1;
+                let i = m.instance;
                 if self.instance_busy_ms.len() <= i {
                     self.instance_busy_ms.resize(i + 1, 0.0);
                 }
-                self.instance_busy_ms[i] += delta;
+                self.instance_busy_ms[i] += m.work;
                 let traffic = &mut self.traffic[s];
-                traffic.minute_busy_cpu_ms += delta;
-                traffic.task_cpu_pct.push(pct(delta, serving.reserved_vcpu * MINUTE as f64));
-                traffic.task_mem_pct.push(pct(baseline + memory_in_flight, reserved_mem));
+                traffic.minute_busy_cpu_ms += m.work;
+                traffic.task_cpu_pct.push(pct(m.work, m.reserved_vcpu * MINUTE as f64));
+                traffic.task_mem_pct.push(pct(baseline + m.memory_in_flight, reserved_mem));
             } else if self.tasks[t].status == TaskStatus::Running {
                 // A task without load: idle CPU, its app's baseline memory.
                 let traffic = &mut self.traffic[s];
@@ -639,6 +675,9 @@ impl World<'_> {
             }
         }
         self.services[s].tasks = tasks;
+        if fluid {
+            self.fluid_cohorts_counted(s);
+        }
         let in_flight = self.traffic[s].in_flight.take(now);
         self.traffic[s].in_flight_per_task =
             (serving_tasks > 0).then(|| in_flight / (f64::from(serving_tasks) * MINUTE as f64));
