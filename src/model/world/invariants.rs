@@ -12,6 +12,8 @@
 //!   flows integrated second by second (see `fluid.rs`), not objects to count; there, a
 //!   cohort's members are the tasks that say they are in it, and a service's requests in flight
 //!   are what its tasks hold;
+//! - what is kept per service as tasks come and go (the instances it occupies and what it
+//!   reserves on them) is what its tasks add up to, and billing's copy of each task is the task's;
 //! - billing never decreases: no service's cost, nor the instant instances are billed to;
 //! - simulated time never goes backwards: not between checks, and no event waits in the past.
 //!
@@ -50,6 +52,7 @@ impl World<'_> {
             .and_then(|()| self.check_targets())
             .and_then(|()| self.check_requests())
             .and_then(|()| self.check_fluid())
+            .and_then(|()| self.check_footprints())
             .and_then(|()| self.check_billing());
         match found {
             Ok(()) => {

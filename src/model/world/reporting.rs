@@ -134,7 +134,6 @@ impl World<'_> {
 impl World<'_> {
     /// Each service's footprint, kept as its tasks come and go, is what its tasks not yet
     /// STOPPED add up to, and billing's copy of each task is the task's.
-    #[cfg(test)]
     pub(super) fn check_footprints(&self) -> Result<(), (String, String)> {
         for svc in &self.services {
             let mut hosts: Vec<usize> = Vec::new();
