@@ -250,6 +250,9 @@ pub struct ProcessorSharing {
     queue_limit: u32,
     /// How many jobs `finished` holds.
     held: u32,
+    /// `r(n)` for the jobs now in service (see `rate`): worked out when `n` or the capacity
+    /// changes rather than at each of the several reads per request, a division each.
+    rate: f64,
     serving: ServingHeap,
     /// Never holds a job while a slot is free: a queued job starts the instant one frees.
     waiting: VecDeque<Waiting>,
@@ -289,6 +292,7 @@ impl ProcessorSharing {
             work_done: 0.0,
             next_seq: 0,
             held: 0,
+            rate: 0.0,
             serving: ServingHeap::default(),
             waiting: VecDeque::new(),
             finished: Vec::new(),
@@ -343,6 +347,7 @@ impl ProcessorSharing {
     pub fn set_capacity(&mut self, now: SimTime, capacity: f64) {
         self.advance(now, None);
         self.capacity = sanitize_rate(capacity).min(MAX_CAPACITY);
+        self.refresh_rate();
     }
 
     /// Removes every job in service and queued (e.g. when the task is killed) and appends their
@@ -356,6 +361,7 @@ impl ProcessorSharing {
         }
         out.extend(self.waiting.drain(..).map(|w| w.id));
         self.attained = 0.0;
+        self.refresh_rate();
     }
 
     /// The CPUs the server has now.
@@ -387,10 +393,14 @@ impl ProcessorSharing {
 
     /// The rate at which each job in service progresses, in CPU-ms per ms.
     fn rate(&self) -> f64 {
-        match self.serving.len() {
+        self.rate
+    }
+
+    fn refresh_rate(&mut self) {
+        self.rate = match self.serving.len() {
             0 => 0.0,
             n => (self.capacity / n as f64).min(self.per_job_cap),
-        }
+        };
     }
 
     fn has_free_slot(&self) -> bool {
@@ -416,6 +426,7 @@ impl ProcessorSharing {
         let finish = self.attained + work;
         self.serving.push(Serving { finish, seq: self.next_seq, id, arrived, started });
         self.next_seq += 1;
+        self.refresh_rate();
     }
 
     /// Brings the server from `self.now` up to `now`: completes, at their exact instants, the
@@ -442,6 +453,7 @@ impl ProcessorSharing {
             // Only a server with every slot taken can have a queue.
             let was_full = !self.has_free_slot();
             self.serving.pop();
+            self.refresh_rate();
             let done = Completed { id: top.id, arrived: top.arrived, started: top.started };
             match out.as_deref_mut() {
                 Some(out) => out.push(done),
