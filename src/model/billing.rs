@@ -68,20 +68,27 @@ pub fn billed(ran: SimTime) -> SimTime {
 /// cluster (`cluster_weights`), or evenly when nothing runs anywhere. So the services' costs add
 /// up to what the cluster costs, and each also knows how much of it was idle [assume: AWS bills
 /// instances, not services; this is the usual full-absorption allocation].
-pub fn allocate(cost: f64, weights: &[f64], cluster_weights: &[f64], to: &mut [f64], idle_to: &mut [f64]) {
-    let used: f64 = weights.iter().sum::<f64>().min(1.0);
-    let idle = cost * (1.0 - used);
-    for (s, w) in weights.iter().enumerate() {
+///
+/// `weights` lists only the services the instance hosts, in service order: a cluster has many
+/// services and an instance few.
+pub fn allocate(cost: f64, weights: &[(usize, f64)], cluster_weights: &[f64], to: &mut [f64], idle_to: &mut [f64]) {
+    let total: f64 = weights.iter().map(|&(_, w)| w).sum();
+    let idle = cost * (1.0 - total.min(1.0));
+    for &(s, w) in weights {
         to[s] += cost * w;
     }
-    let (basis, total) = if used > 0.0 {
-        (weights, weights.iter().sum::<f64>())
-    } else {
-        (cluster_weights, cluster_weights.iter().sum::<f64>())
-    };
+    if total > 0.0 {
+        for &(s, w) in weights {
+            let share = w / total;
+            to[s] += idle * share;
+            idle_to[s] += idle * share;
+        }
+        return;
+    }
+    let total: f64 = cluster_weights.iter().sum();
     let n = to.len();
     for s in 0..n {
-        let share = if total > 0.0 { basis[s] / total } else { 1.0 / n as f64 };
+        let share = if total > 0.0 { cluster_weights[s] / total } else { 1.0 / n as f64 };
         to[s] += idle * share;
         idle_to[s] += idle * share;
     }
@@ -133,17 +140,63 @@ mod tests {
     fn allocation_adds_up_and_separates_idle() {
         // Service 0 reserves 50% of the instance, service 1 25%: 25% is idle, shared 2:1.
         let (mut to, mut idle) = (vec![0.0; 2], vec![0.0; 2]);
-        allocate(1.0, &[0.5, 0.25], &[0.5, 0.25], &mut to, &mut idle);
+        allocate(1.0, &[(0, 0.5), (1, 0.25)], &[0.5, 0.25], &mut to, &mut idle);
         assert!((to[0] + to[1] - 1.0).abs() < 1e-12);
         assert!((idle[0] - 0.25 * 2.0 / 3.0).abs() < 1e-12);
         assert!((to[0] - (0.5 + 0.25 * 2.0 / 3.0)).abs() < 1e-12);
         // An empty instance's cost goes to the services by their cluster-wide weight.
         let (mut to, mut idle) = (vec![0.0; 2], vec![0.0; 2]);
-        allocate(1.0, &[0.0, 0.0], &[0.1, 0.3], &mut to, &mut idle);
+        allocate(1.0, &[], &[0.1, 0.3], &mut to, &mut idle);
         assert!((to[1] - 0.75).abs() < 1e-12 && (idle[0] - 0.25).abs() < 1e-12);
         // Nothing runs anywhere: evenly.
         let (mut to, mut idle) = (vec![0.0; 2], vec![0.0; 2]);
-        allocate(1.0, &[0.0, 0.0], &[0.0, 0.0], &mut to, &mut idle);
+        allocate(1.0, &[], &[0.0, 0.0], &mut to, &mut idle);
         assert_eq!(to, vec![0.5, 0.5]);
+    }
+
+    /// The short list must share out exactly what the full row does, to the last bit: the
+    /// request fidelity's costs are compared byte for byte across versions.
+    #[test]
+    fn sharing_by_the_short_list_matches_the_full_row_bit_for_bit() {
+        let n = 7;
+        let rows: [&[(usize, f64)]; 5] =
+            [&[(1, 0.1875), (4, 0.0625), (6, 0.3)], &[(0, 0.7), (3, 0.6)], &[(2, 1.0 / 3.0)], &[(5, 0.0)], &[]];
+        for cluster_weights in [vec![0.1, 0.0, 0.25, 0.0, 0.5, 0.0, 1.0 / 7.0], vec![0.0; n]] {
+            let (mut to, mut idle) = (vec![0.013; n], vec![0.0; n]);
+            let (mut full_to, mut full_idle) = (to.clone(), idle.clone());
+            for (k, row) in rows.iter().enumerate() {
+                let cost = 0.096 * (k + 1) as f64 / 60.0;
+                allocate(cost, row, &cluster_weights, &mut to, &mut idle);
+                let mut full = vec![0.0; n];
+                for &(s, w) in row.iter() {
+                    full[s] = w;
+                }
+                allocate_full_row(cost, &full, &cluster_weights, &mut full_to, &mut full_idle);
+            }
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&to), bits(&full_to));
+            assert_eq!(bits(&idle), bits(&full_idle));
+        }
+    }
+
+    /// The allocation over a full row of weights, one per service, zeros included: the rule as
+    /// first written, kept as the reference the short list must match to the last bit.
+    fn allocate_full_row(cost: f64, weights: &[f64], cluster_weights: &[f64], to: &mut [f64], idle_to: &mut [f64]) {
+        let used: f64 = weights.iter().sum::<f64>().min(1.0);
+        let idle = cost * (1.0 - used);
+        for (s, w) in weights.iter().enumerate() {
+            to[s] += cost * w;
+        }
+        let (basis, total) = if used > 0.0 {
+            (weights, weights.iter().sum::<f64>())
+        } else {
+            (cluster_weights, cluster_weights.iter().sum::<f64>())
+        };
+        let n = to.len();
+        for s in 0..n {
+            let share = if total > 0.0 { basis[s] / total } else { 1.0 / n as f64 };
+            to[s] += idle * share;
+            idle_to[s] += idle * share;
+        }
     }
 }

@@ -30,9 +30,8 @@ impl World<'_> {
     /// Bills every instance for the time since the last bill, up to now, and shares it out.
     ///
     /// An instance hosts a handful of tasks of a handful of services, so its weights are kept
-    /// as a short list of (service, weight) rather than one entry per service: sharing its cost
-    /// out touches only the services it hosts, with the same arithmetic as
-    /// [`billing::allocate`] over the full row, whose other entries are zeros that add nothing.
+    /// as a short list of (service, weight) rather than one entry per service, which is what
+    /// [`billing::allocate`] takes: sharing its cost out touches only the services it hosts.
     pub(super) fn bill(&mut self) {
         let (from, now) = (self.billed_until, self.now());
         if now <= from {
@@ -125,68 +124,19 @@ impl World<'_> {
                 continue;
             }
             let price = inst.price_per_hour;
-            allocate(billing::cost(price, ms), &weights[start[i]..start[i + 1]], &cluster_weights, &mut to, &mut idle);
+            billing::allocate(
+                billing::cost(price, ms),
+                &weights[start[i]..start[i + 1]],
+                &cluster_weights,
+                &mut to,
+                &mut idle,
+            );
         }
         for s in 0..n {
             let c = &mut self.costs[s];
             c.minute += to[s];
             c.total += to[s];
             c.idle += idle[s];
-        }
-    }
-}
-
-/// [`billing::allocate`] for one instance whose weights are listed only for the services it
-/// hosts, in service order: the same sums, in the same order, without the zeros.
-fn allocate(cost: f64, weights: &[(usize, f64)], cluster_weights: &[f64], to: &mut [f64], idle_to: &mut [f64]) {
-    let total: f64 = weights.iter().map(|&(_, w)| w).sum();
-    let idle = cost * (1.0 - total.min(1.0));
-    for &(s, w) in weights {
-        to[s] += cost * w;
-    }
-    if total > 0.0 {
-        for &(s, w) in weights {
-            let share = w / total;
-            to[s] += idle * share;
-            idle_to[s] += idle * share;
-        }
-        return;
-    }
-    let total: f64 = cluster_weights.iter().sum();
-    let n = to.len();
-    for s in 0..n {
-        let share = if total > 0.0 { cluster_weights[s] / total } else { 1.0 / n as f64 };
-        to[s] += idle * share;
-        idle_to[s] += idle * share;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The short list must share out exactly what the full row does, to the last bit: the
-    /// request fidelity's costs are compared byte for byte across versions.
-    #[test]
-    fn sharing_by_the_short_list_matches_the_full_row_bit_for_bit() {
-        let n = 7;
-        let rows: [&[(usize, f64)]; 5] =
-            [&[(1, 0.1875), (4, 0.0625), (6, 0.3)], &[(0, 0.7), (3, 0.6)], &[(2, 1.0 / 3.0)], &[(5, 0.0)], &[]];
-        for cluster_weights in [vec![0.1, 0.0, 0.25, 0.0, 0.5, 0.0, 1.0 / 7.0], vec![0.0; n]] {
-            let (mut to, mut idle) = (vec![0.013; n], vec![0.0; n]);
-            let (mut full_to, mut full_idle) = (to.clone(), idle.clone());
-            for (k, row) in rows.iter().enumerate() {
-                let cost = 0.096 * (k + 1) as f64 / 60.0;
-                allocate(cost, row, &cluster_weights, &mut to, &mut idle);
-                let mut full = vec![0.0; n];
-                for &(s, w) in row.iter() {
-                    full[s] = w;
-                }
-                billing::allocate(cost, &full, &cluster_weights, &mut full_to, &mut full_idle);
-            }
-            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&to), bits(&full_to));
-            assert_eq!(bits(&idle), bits(&full_idle));
         }
     }
 }
