@@ -392,13 +392,6 @@ impl LatencyHistogram {
         }
         out
     }
-
-    pub fn reset(&mut self) {
-        // Clearing touches the whole bucket array, recorded or not.
-        if !self.0.is_empty() {
-            self.0.reset();
-        }
-    }
 }
 
 /// Response times as a mixture of exponential distributions, each given by its mean (whole ms)
