@@ -534,7 +534,11 @@ impl World<'_> {
                 self.target_groups[tg].add_in_flight(k);
                 self.traffic[s].mem_in_use.add_rate(now, spec.memory_per_request);
                 self.traffic[s].in_flight.add_rate(now, 1.0);
-                self.reschedule_completion(t);
+                // The completion event already scheduled stays at or before the next completion
+                // unless the new request itself finishes first (see `reschedule_completion`).
+                if serving.completion_at.is_none() || serving.server.newest_finishes_first() {
+                    self.reschedule_completion(t);
+                }
             }
         }
     }
