@@ -20,7 +20,9 @@
 //! is moved at most once per bucket below the one it was filed in (a few times in practice, at
 //! most 64); a move is an append to a `Vec`, with no comparison against other events. The
 //! buckets above the emptied one keep their index, because the new `now` shares their high bits
-//! with the old one. No sequence number is stored, so a pending event is its time and its payload.
+//! with the old one. An event alone in the lowest bucket is simply taken from it: it is the
+//! earliest, and the buckets above keep their index for the same reason. No sequence number is
+//! stored, so a pending event is its time and its payload.
 //!
 //! # Why FIFO needs no sequence number
 //!
@@ -137,6 +139,18 @@ impl<E> EventQueue<E> {
         if self.front.is_empty() {
             if self.occupied == 0 {
                 return None;
+            }
+            let j = self.occupied.trailing_zeros() as usize;
+            if self.buckets[j].entries.len() == 1 {
+                // Alone in the lowest bucket, the event is the earliest and no other shares its
+                // time (equal times share a bucket): it is taken without passing through
+                // `front`, and there is nothing to redistribute.
+                let Entry { time, event } = self.buckets[j].entries.pop()?;
+                self.buckets[j].min = SimTime::MAX;
+                self.occupied &= !(1 << j);
+                self.now = time;
+                self.len -= 1;
+                return Some((time, event));
             }
             self.advance();
         }
