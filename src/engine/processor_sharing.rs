@@ -119,9 +119,9 @@ const INLINE_JOBS: usize = 8;
 #[derive(Debug)]
 #[repr(C)]
 struct ServingHeap {
-    len: usize,
+    len: u32,
     /// While inline: where the earliest job sits among the first `len`.
-    first: usize,
+    first: u32,
     /// The jobs while at most `INLINE_JOBS` are in service (the first `len`, unordered).
     inline: [Serving; INLINE_JOBS],
     /// All the jobs, as a heap, while more are in service.
@@ -137,7 +137,7 @@ impl Default for ServingHeap {
 
 impl ServingHeap {
     fn len(&self) -> usize {
-        self.len
+        self.len as usize
     }
 
     fn is_empty(&self) -> bool {
@@ -145,20 +145,20 @@ impl ServingHeap {
     }
 
     fn peek(&self) -> Option<&Serving> {
-        match self.len {
+        match self.len() {
             0 => None,
-            n if n <= INLINE_JOBS => Some(&self.inline[self.first]),
+            n if n <= INLINE_JOBS => Some(&self.inline[self.first as usize]),
             _ => self.spilled.first(),
         }
     }
 
     fn push(&mut self, job: Serving) {
-        let n = self.len;
+        let n = self.len();
         self.len += 1;
         if n < INLINE_JOBS {
             self.inline[n] = job;
-            if n == 0 || job.before(&self.inline[self.first]) {
-                self.first = n;
+            if n == 0 || job.before(&self.inline[self.first as usize]) {
+                self.first = n as u32;
             }
             return;
         }
@@ -175,11 +175,12 @@ impl ServingHeap {
 
     /// Takes the earliest job.
     fn pop(&mut self) -> Option<Serving> {
-        let n = self.len.checked_sub(1)?;
-        self.len = n;
+        let n = self.len().checked_sub(1)?;
+        self.len = n as u32;
         if n < INLINE_JOBS {
-            let top = self.inline[self.first];
-            self.inline[self.first] = self.inline[n];
+            let first = self.first as usize;
+            let top = self.inline[first];
+            self.inline[first] = self.inline[n];
             self.first = earliest(&self.inline[..n]);
             return Some(top);
         }
@@ -193,15 +194,15 @@ impl ServingHeap {
     }
 }
 
-/// The index of the earliest job (0 if there is none).
-fn earliest(jobs: &[Serving]) -> usize {
+/// The index of the earliest job (0 if there is none) among at most `INLINE_JOBS`.
+fn earliest(jobs: &[Serving]) -> u32 {
     let mut first = 0;
     for (k, job) in jobs.iter().enumerate().skip(1) {
         if job.before(&jobs[first]) {
             first = k;
         }
     }
-    first
+    first as u32
 }
 
 /// Takes the earliest job of a binary min-heap: the last one fills the root's place, the hole at
@@ -259,8 +260,9 @@ struct Waiting {
 /// and at most `queue_limit` waiting. See the module documentation.
 ///
 /// Laid out in declaration order, so that what every arrival and completion reads shares one
-/// cache line (the scalars, 64 bytes) and the heap's first jobs the next; the queue and the
-/// held completions, read only when they are not empty, come last.
+/// cache line (the scalars up to `capacity`, 64 bytes), and the per-job cap, the count of jobs
+/// in service and the first job the next (see the layout test); the queue and the held
+/// completions, read only when they are not empty, come last.
 #[derive(Debug)]
 #[repr(C)]
 pub struct ProcessorSharing {
@@ -272,21 +274,21 @@ pub struct ProcessorSharing {
     /// Reset to zero whenever the server empties, so it never grows large enough to lose
     /// precision over a long run.
     attained: f64,
-    capacity: f64,
-    per_job_cap: f64,
-    /// CPU-ms of work done since creation.
-    work_done: f64,
-    next_seq: u64,
-    concurrency_limit: u32,
-    queue_limit: u32,
-    /// How many jobs `finished` holds.
-    held: u32,
     /// `r(n)` for the jobs now in service (see `rate`): worked out when `n` or the capacity
     /// changes rather than at each of the several reads per request, a division each.
     rate: f64,
+    /// CPU-ms of work done since creation.
+    work_done: f64,
+    next_seq: u64,
+    /// How many jobs `finished` holds.
+    held: u32,
     /// The most jobs that each progress at the full `per_job_cap` (see `full_speed_jobs`), so
     /// that `r(n)` needs no division while the server is not saturated.
     full_speed_jobs: u32,
+    concurrency_limit: u32,
+    queue_limit: u32,
+    capacity: f64,
+    per_job_cap: f64,
     serving: ServingHeap,
     /// Never holds a job while a slot is free: a queued job starts the instant one frees.
     waiting: VecDeque<Waiting>,
@@ -570,6 +572,17 @@ mod tests {
 
     const UNLIMITED: u32 = u32::MAX;
 
+    /// The layout the request path counts on: the scalars every arrival and completion reads in
+    /// one cache line, the per-job cap, the count of jobs in service and the first job in the
+    /// next.
+    #[test]
+    fn hot_fields_fill_two_cache_lines() {
+        use std::mem::offset_of;
+        assert_eq!(offset_of!(ProcessorSharing, capacity), 56);
+        let first_job = offset_of!(ProcessorSharing, serving) + offset_of!(ServingHeap, inline);
+        assert!(first_job + std::mem::size_of::<Serving>() <= 128, "first job ends at {first_job} + 40");
+    }
+
     /// The rate without a division is the rate with one, to the bit, for every `n`: capacities
     /// and caps around the boundary `n · cap = capacity`, fractional ones, zero and huge.
     #[test]
@@ -680,7 +693,8 @@ mod tests {
                 assert_eq!(got, expected.map(|k| held.remove(k).seq), "after {seq} steps");
             }
             assert_eq!(heap.len(), held.len());
-            let earliest = held.iter().map(|j| (j.finish, j.seq)).min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let earliest =
+                held.iter().map(|j| (j.finish, j.seq)).min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             assert_eq!(heap.peek().map(|j| (j.finish, j.seq)), earliest);
         }
     }

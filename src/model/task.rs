@@ -146,3 +146,16 @@ impl Task {
         self.status == TaskStatus::Running && self.healthy_at.is_some()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What every request reads of the serving state fills the first cache line, and the
+    /// server's hot fields begin on the next (see the server's own layout test).
+    #[test]
+    fn serving_state_starts_the_server_on_the_second_cache_line() {
+        assert_eq!(std::mem::offset_of!(Serving, server), 64);
+        assert_eq!(std::mem::align_of::<Serving>(), 64);
+    }
+}
