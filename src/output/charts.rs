@@ -141,10 +141,11 @@ fn short(x: f64) -> String {
 
 /// A column of one service over time: (minute or hour, value).
 fn series(r: &RunResult, service: usize, column: &str, scale: f64) -> Vec<(f64, f64)> {
+    let Some(k) = ServiceSample::column_index(column) else { return Vec::new() };
     r.timeseries
         .iter()
         .filter(|s| s.service == service)
-        .filter_map(|s| s.column(column).map(|v| (s.time as f64 / scale, v.as_f64())))
+        .map(|s| (s.time as f64 / scale, s.values()[k].as_f64()))
         .collect()
 }
 

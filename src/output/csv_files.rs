@@ -2,6 +2,8 @@
 //! the values, never on the platform. The columns come from the record types, so the files and
 //! the `[[expect]]` checks that read them by name never disagree.
 
+use std::fmt::Write as _;
+
 use crate::engine::{SECOND, format_seconds};
 use crate::record::{RunResult, ServiceSample, ServiceSummary};
 
@@ -18,10 +20,20 @@ fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
 pub fn timeseries_csv(r: &RunResult) -> Vec<u8> {
     let mut w = writer();
     let _ = w.write_record(["time_s", "service"].into_iter().chain(ServiceSample::COLUMNS));
+    // One reused buffer per field rather than a string per field: a long run has a row per
+    // service and minute.
+    let mut field = String::new();
     for x in &r.timeseries {
-        let mut row = vec![(x.time / SECOND).to_string(), r.services[x.service].clone()];
-        row.extend(ServiceSample::COLUMNS.iter().map(|c| x.column(c).map(|v| v.to_string()).unwrap_or_default()));
-        let _ = w.write_record(&row);
+        field.clear();
+        let _ = write!(field, "{}", x.time / SECOND);
+        let _ = w.write_field(&field);
+        let _ = w.write_field(&r.services[x.service]);
+        for v in x.values() {
+            field.clear();
+            let _ = write!(field, "{v}");
+            let _ = w.write_field(&field);
+        }
+        let _ = w.write_record(None::<&[u8]>);
     }
     finish(w)
 }

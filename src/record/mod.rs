@@ -500,40 +500,53 @@ impl ServiceSample {
         "capacity_provider_reservation",
     ];
 
+    /// The values of [`ServiceSample::COLUMNS`], in their order: what a row of `timeseries.csv`
+    /// holds after `time_s` and `service`.
+    pub fn values(&self) -> [Value; 28] {
+        let c = |n: u32| Value::Count(u64::from(n));
+        [
+            c(self.desired),
+            c(self.running),
+            c(self.pending),
+            c(self.unplaced),
+            c(self.stopping),
+            c(self.hosts),
+            c(self.instances),
+            Value::Share(self.cpu_reserved_pct),
+            Value::Share(self.mem_reserved_pct),
+            Value::Count(self.requests),
+            Value::Share(self.requests as f64 / 60.0),
+            Value::Count(self.p50_ms),
+            Value::Count(self.p95_ms),
+            Value::Count(self.p99_ms),
+            Value::Count(self.errors_5xx),
+            c(self.healthy_targets),
+            Value::Share(self.cpu_util_pct),
+            Value::Share(self.mem_util_pct),
+            Value::Money(self.cost_usd),
+            Value::Money(self.cumulative_cost_usd),
+            Value::Share(self.scaling_metric),
+            c(self.alarms_in_alarm),
+            c(self.primary_revision),
+            c(self.primary_running),
+            c(self.primary_healthy),
+            c(self.active_running),
+            c(self.active_healthy),
+            Value::Share(self.capacity_provider_reservation),
+        ]
+    }
+
+    /// Where `name` sits in [`ServiceSample::values`], if it is one of [`ServiceSample::COLUMNS`].
+    pub fn column_index(name: &str) -> Option<usize> {
+        Self::COLUMNS.iter().position(|&c| c == name)
+    }
+
+    /// A column by name: `time_s` or one of [`ServiceSample::COLUMNS`].
     pub fn column(&self, name: &str) -> Option<Value> {
-        let c = |n: u32| Some(Value::Count(u64::from(n)));
-        match name {
-            "time_s" => Some(Value::Count(self.time / crate::engine::SECOND)),
-            "desired" => c(self.desired),
-            "running" => c(self.running),
-            "pending" => c(self.pending),
-            "unplaced" => c(self.unplaced),
-            "stopping" => c(self.stopping),
-            "hosts" => c(self.hosts),
-            "instances" => c(self.instances),
-            "cpu_reserved_pct" => Some(Value::Share(self.cpu_reserved_pct)),
-            "mem_reserved_pct" => Some(Value::Share(self.mem_reserved_pct)),
-            "requests" => Some(Value::Count(self.requests)),
-            "rps" => Some(Value::Share(self.requests as f64 / 60.0)),
-            "p50_ms" => Some(Value::Count(self.p50_ms)),
-            "p95_ms" => Some(Value::Count(self.p95_ms)),
-            "p99_ms" => Some(Value::Count(self.p99_ms)),
-            "errors_5xx" => Some(Value::Count(self.errors_5xx)),
-            "healthy_targets" => c(self.healthy_targets),
-            "cpu_util_pct" => Some(Value::Share(self.cpu_util_pct)),
-            "mem_util_pct" => Some(Value::Share(self.mem_util_pct)),
-            "cost_usd" => Some(Value::Money(self.cost_usd)),
-            "cumulative_cost_usd" => Some(Value::Money(self.cumulative_cost_usd)),
-            "scaling_metric" => Some(Value::Share(self.scaling_metric)),
-            "alarms_in_alarm" => c(self.alarms_in_alarm),
-            "primary_revision" => c(self.primary_revision),
-            "primary_running" => c(self.primary_running),
-            "primary_healthy" => c(self.primary_healthy),
-            "active_running" => c(self.active_running),
-            "active_healthy" => c(self.active_healthy),
-            "capacity_provider_reservation" => Some(Value::Share(self.capacity_provider_reservation)),
-            _ => None,
+        if name == "time_s" {
+            return Some(Value::Count(self.time / crate::engine::SECOND));
         }
+        Self::column_index(name).map(|k| self.values()[k])
     }
 }
 
@@ -642,6 +655,79 @@ pub struct RunResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each column name reads its own field: every field gets a distinct value and each name is
+    /// checked against the field it is documented to hold.
+    #[test]
+    fn sample_columns_read_their_fields() {
+        let x = ServiceSample {
+            time: 61_000,
+            service: 0,
+            desired: 1,
+            running: 2,
+            pending: 3,
+            unplaced: 4,
+            stopping: 5,
+            hosts: 6,
+            instances: 7,
+            cpu_reserved_pct: 8.5,
+            mem_reserved_pct: 9.5,
+            requests: 600,
+            errors_5xx: 11,
+            p50_ms: 12,
+            p95_ms: 13,
+            p99_ms: 14,
+            healthy_targets: 15,
+            cpu_util_pct: 16.5,
+            mem_util_pct: 17.5,
+            cost_usd: 18.25,
+            cumulative_cost_usd: 19.25,
+            scaling_metric: 20.5,
+            alarms_in_alarm: 21,
+            primary_revision: 22,
+            primary_running: 23,
+            primary_healthy: 24,
+            active_running: 25,
+            active_healthy: 26,
+            capacity_provider_reservation: 27.5,
+        };
+        let expected = [
+            ("time_s", 61.0),
+            ("desired", 1.0),
+            ("running", 2.0),
+            ("pending", 3.0),
+            ("unplaced", 4.0),
+            ("stopping", 5.0),
+            ("hosts", 6.0),
+            ("instances", 7.0),
+            ("cpu_reserved_pct", 8.5),
+            ("mem_reserved_pct", 9.5),
+            ("requests", 600.0),
+            ("rps", 10.0),
+            ("p50_ms", 12.0),
+            ("p95_ms", 13.0),
+            ("p99_ms", 14.0),
+            ("errors_5xx", 11.0),
+            ("healthy_targets", 15.0),
+            ("cpu_util_pct", 16.5),
+            ("mem_util_pct", 17.5),
+            ("cost_usd", 18.25),
+            ("cumulative_cost_usd", 19.25),
+            ("scaling_metric", 20.5),
+            ("alarms_in_alarm", 21.0),
+            ("primary_revision", 22.0),
+            ("primary_running", 23.0),
+            ("primary_healthy", 24.0),
+            ("active_running", 25.0),
+            ("active_healthy", 26.0),
+            ("capacity_provider_reservation", 27.5),
+        ];
+        assert_eq!(expected.len(), ServiceSample::COLUMNS.len() + 1);
+        for (name, value) in expected {
+            assert_eq!(x.column(name).map(Value::as_f64), Some(value), "{name}");
+        }
+        assert_eq!(x.column("no_such_column"), None);
+    }
 
     /// Order statistics mapped to buckets give what the histogram itself reports, for sizes
     /// from one value up, repeated values, values past the first bucket's exact range (2,048 ms)
