@@ -34,7 +34,13 @@ use crate::model::task::{StopReason, Task, TaskStatus};
 use crate::model::task_definition::TaskRequirements;
 
 /// Something that happens at an instant. Small and `Copy`: ids and timer generations only.
+///
+/// Aligned to 8 bytes (16 in all rather than 12): copied out of the queue in 4- and 8-byte
+/// pieces, a 12-byte event was read back in other pieces than it was written, and a load that
+/// spans two pending stores waits for both to reach the cache instead of being forwarded; the
+/// profile of a busy day showed that stall on every event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(align(8))]
 enum Event {
     InstanceBooted {
         instance: u32,
