@@ -222,7 +222,14 @@ impl TargetGroup {
         self.mark_changed();
     }
 
-    /// A request sent to, or answered by, the target in slot `k`.
+    /// Whether the group keeps its targets' requests in flight: only least outstanding requests
+    /// routes by them, and keeping them costs the answer of every request a look at its target
+    /// (on a large cluster, a cache miss).
+    pub fn counts_in_flight(&self) -> bool {
+        self.spec.algorithm == Algorithm::LeastOutstandingRequests
+    }
+
+    /// A request sent to, or answered by, the target in slot `k` (see `counts_in_flight`).
     pub fn add_in_flight(&mut self, k: usize) {
         self.targets[k].in_flight += 1;
     }

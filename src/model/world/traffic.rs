@@ -531,7 +531,9 @@ impl World<'_> {
             Admission::InService | Admission::Queued => {
                 serving.in_flight += 1;
                 serving.memory_in_flight += spec.memory_per_request;
-                self.target_groups[tg].add_in_flight(k);
+                if self.target_groups[tg].counts_in_flight() {
+                    self.target_groups[tg].add_in_flight(k);
+                }
                 self.traffic[s].mem_in_use.add_rate(now, spec.memory_per_request);
                 self.traffic[s].in_flight.add_rate(now, 1.0);
                 // The completion event already scheduled stays at or before the next completion
@@ -577,7 +579,7 @@ impl World<'_> {
         let now = self.now();
         let Some(serving) = self.tasks[t].serving.as_ref() else { return };
         let (s, tg, fails) = (serving.service as usize, serving.target_group as usize, serving.lacks_credentials);
-        let k = self.target_slot(tg, t);
+        let k = if self.target_groups[tg].counts_in_flight() { self.target_slot(tg, t) } else { None };
         for c in done.drain(..) {
             let spec = &self.scenario.workloads[c.id as usize];
             if let Some(serving) = self.tasks[t].serving.as_mut() {
