@@ -112,17 +112,16 @@ const INLINE_JOBS: usize = 8;
 /// requests at once, so up to [`INLINE_JOBS`] live inline, in the server itself: the server is
 /// reached through the task, and the address of an allocation of its own would be one more cache
 /// miss to wait for, per request, on a cluster of thousands of tasks. Inline, the jobs are kept
-/// unordered with the index of the earliest: a push compares once, a pop scans at most eight
-/// keys, cheaper at this size than a heap's moves of whole jobs level by level. Beyond, they form
-/// a binary min-heap in `spilled`, O(log n) per push and pop. `len` comes first, beside the
-/// server's other hot fields (see the layout there).
+/// sorted latest first: a pop takes the last one, and a push moves the earlier ones up a place
+/// (a few short moves, and one mispredicted branch where it stops, where a heap's or a scan's
+/// comparisons of random keys mispredict at every level). Beyond, they form a binary min-heap in
+/// `spilled`, O(log n) per push and pop. `len` comes first, beside the server's other hot fields
+/// (see the layout there).
 #[derive(Debug)]
 #[repr(C)]
 struct ServingHeap {
     len: u32,
-    /// While inline: where the earliest job sits among the first `len`.
-    first: u32,
-    /// The jobs while at most `INLINE_JOBS` are in service (the first `len`, unordered).
+    /// The jobs while at most `INLINE_JOBS` are in service: the first `len`, latest first.
     inline: [Serving; INLINE_JOBS],
     /// All the jobs, as a heap, while more are in service.
     spilled: Vec<Serving>,
@@ -131,7 +130,7 @@ struct ServingHeap {
 impl Default for ServingHeap {
     fn default() -> Self {
         let none = Serving { finish: 0.0, seq: 0, id: 0, arrived: 0, started: 0 };
-        ServingHeap { len: 0, first: 0, inline: [none; INLINE_JOBS], spilled: Vec::new() }
+        ServingHeap { len: 0, inline: [none; INLINE_JOBS], spilled: Vec::new() }
     }
 }
 
@@ -147,7 +146,7 @@ impl ServingHeap {
     fn peek(&self) -> Option<&Serving> {
         match self.len() {
             0 => None,
-            n if n <= INLINE_JOBS => Some(&self.inline[self.first as usize]),
+            n if n <= INLINE_JOBS => Some(&self.inline[n - 1]),
             _ => self.spilled.first(),
         }
     }
@@ -156,10 +155,12 @@ impl ServingHeap {
         let n = self.len();
         self.len += 1;
         if n < INLINE_JOBS {
-            self.inline[n] = job;
-            if n == 0 || job.before(&self.inline[self.first as usize]) {
-                self.first = n as u32;
+            let mut k = n;
+            while k > 0 && self.inline[k - 1].before(&job) {
+                self.inline[k] = self.inline[k - 1];
+                k -= 1;
             }
+            self.inline[k] = job;
             return;
         }
         if n == INLINE_JOBS {
@@ -178,31 +179,16 @@ impl ServingHeap {
         let n = self.len().checked_sub(1)?;
         self.len = n as u32;
         if n < INLINE_JOBS {
-            let first = self.first as usize;
-            let top = self.inline[first];
-            self.inline[first] = self.inline[n];
-            self.first = earliest(&self.inline[..n]);
-            return Some(top);
+            return Some(self.inline[n]);
         }
         let top = pop_heap(&mut self.spilled);
         if n == INLINE_JOBS {
             self.inline.copy_from_slice(&self.spilled);
             self.spilled.clear();
-            self.first = earliest(&self.inline);
+            self.inline.sort_unstable_by(|a, b| b.finish.total_cmp(&a.finish).then(b.seq.cmp(&a.seq)));
         }
         top
     }
-}
-
-/// The index of the earliest job (0 if there is none) among at most `INLINE_JOBS`.
-fn earliest(jobs: &[Serving]) -> u32 {
-    let mut first = 0;
-    for (k, job) in jobs.iter().enumerate().skip(1) {
-        if job.before(&jobs[first]) {
-            first = k;
-        }
-    }
-    first as u32
 }
 
 /// Takes the earliest job of a binary min-heap: the last one fills the root's place, the hole at
