@@ -119,7 +119,7 @@ const INLINE_JOBS: usize = 8;
 /// (see the layout there).
 #[derive(Debug)]
 #[repr(C)]
-struct ServingHeap {
+struct JobsInService {
     len: u32,
     /// The jobs while at most `INLINE_JOBS` are in service: the first `len`, latest first.
     inline: [Serving; INLINE_JOBS],
@@ -127,14 +127,14 @@ struct ServingHeap {
     spilled: Vec<Serving>,
 }
 
-impl Default for ServingHeap {
+impl Default for JobsInService {
     fn default() -> Self {
         let none = Serving { finish: 0.0, seq: 0, id: 0, arrived: 0, started: 0 };
-        ServingHeap { len: 0, inline: [none; INLINE_JOBS], spilled: Vec::new() }
+        JobsInService { len: 0, inline: [none; INLINE_JOBS], spilled: Vec::new() }
     }
 }
 
-impl ServingHeap {
+impl JobsInService {
     fn len(&self) -> usize {
         self.len as usize
     }
@@ -275,7 +275,7 @@ pub struct ProcessorSharing {
     queue_limit: u32,
     capacity: f64,
     per_job_cap: f64,
-    serving: ServingHeap,
+    serving: JobsInService,
     /// Never holds a job while a slot is free: a queued job starts the instant one frees.
     waiting: VecDeque<Waiting>,
     /// Jobs completed while bringing the server up to date but not yet handed out by
@@ -338,7 +338,7 @@ impl ProcessorSharing {
             next_seq: 0,
             held: 0,
             rate: 0.0,
-            serving: ServingHeap::default(),
+            serving: JobsInService::default(),
             waiting: VecDeque::new(),
             finished: Vec::new(),
         }
@@ -567,7 +567,7 @@ mod tests {
     fn hot_fields_fill_two_cache_lines() {
         use std::mem::offset_of;
         assert_eq!(offset_of!(ProcessorSharing, capacity), 56);
-        let first_job = offset_of!(ProcessorSharing, serving) + offset_of!(ServingHeap, inline);
+        let first_job = offset_of!(ProcessorSharing, serving) + offset_of!(JobsInService, inline);
         assert!(first_job + std::mem::size_of::<Serving>() <= 128, "first job ends at {first_job} + 40");
     }
 
@@ -635,11 +635,11 @@ mod tests {
     /// The inline heap pops in (finish, seq) order whatever the order of pushes, ties included,
     /// past its inline capacity too.
     #[test]
-    fn serving_heap_pops_in_finish_then_admission_order() {
+    fn in_service_pops_in_finish_then_admission_order() {
         let streams = RngStreams::new(7);
         let mut rng = streams.stream("heap");
         for n in [0, 1, 2, 3, 4, 5, 9, 40] {
-            let mut heap = ServingHeap::default();
+            let mut heap = JobsInService::default();
             let mut jobs = Vec::new();
             for seq in 0..n {
                 // Few distinct keys, so that ties are frequent.
@@ -657,10 +657,10 @@ mod tests {
     /// Pushes and pops interleaved at random, the number held wandering across the inline
     /// capacity both ways, always give the earliest (finish, seq) job of those held.
     #[test]
-    fn serving_heap_interleaved_across_the_inline_capacity() {
+    fn in_service_interleaved_across_the_inline_capacity() {
         let streams = RngStreams::new(9);
         let mut rng = streams.stream("interleaved");
-        let mut heap = ServingHeap::default();
+        let mut heap = JobsInService::default();
         let mut held: Vec<Serving> = Vec::new();
         for seq in 0..20_000u64 {
             // Pushes win slightly while few are held, pops while many: the count drifts around
