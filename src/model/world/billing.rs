@@ -24,6 +24,10 @@ impl BilledTask {
     pub(super) fn of(task: &Task) -> Self {
         BilledTask { service: task.service as u32, task_definition: task.task_definition as u32 }
     }
+
+    pub(super) fn service(self) -> usize {
+        self.service as usize
+    }
 }
 
 impl World<'_> {
