@@ -43,6 +43,33 @@ struct PolicyState {
     step: Option<usize>,
 }
 
+/// Which of a policy's alarms invoked it, and the datapoint that alarm saw. Every minute an
+/// alarm stays in ALARM invokes its policy again, but the event tells only of the policy
+/// whose capacity is taken: the text is written for that one alone.
+#[derive(Clone, Copy, Debug)]
+struct Cause {
+    low: bool,
+    value: f64,
+}
+
+impl PolicyState {
+    fn cause_text(&self, cause: Option<Cause>) -> String {
+        let Some(Cause { low, value }) = cause else { return String::new() };
+        let alarm = match &self.low {
+            Some(a) if low => a,
+            _ => &self.alarm,
+        };
+        format!(
+            "monitor alarm {} in state ALARM triggered policy {} ({}, {} {:.1})",
+            alarm.spec.name,
+            self.name,
+            self.kind,
+            self.metric.name(),
+            value
+        )
+    }
+}
+
 /// A scalable target while the simulation runs.
 pub(super) struct Scaling {
     target: Scalable,
@@ -277,7 +304,7 @@ impl<'a> World<'a> {
         let mut voters = Vec::new();
         let mut in_alarm = 0;
         let mut transitions = Vec::new();
-        let mut causes: Vec<String> = Vec::new();
+        let mut causes: Vec<Option<Cause>> = Vec::new();
         for (k, p) in scaling.policies.iter_mut().enumerate() {
             let series = &scaling.series[metric_index(p.metric)];
             let high = p.alarm.evaluate(series, visible);
@@ -288,7 +315,7 @@ impl<'a> World<'a> {
                 transitions.push((p.alarm.spec.name.clone(), from, high.state, high.latest));
             }
             in_alarm += u32::from(high.state == AlarmState::Alarm);
-            let mut cause = String::new();
+            let mut cause = None;
             let invoked = visible.is_some();
             if high.state == AlarmState::Alarm
                 && invoked
@@ -311,14 +338,7 @@ impl<'a> World<'a> {
                 // A step policy's alarm may watch for a low metric: its steps then remove capacity.
                 let scale_out = p.target_tracking.is_some() || p.alarm.spec.comparison.watches_above();
                 proposals.push(Proposal { policy: k, capacity, scale_out });
-                cause = format!(
-                    "monitor alarm {} in state ALARM triggered policy {} ({}, {} {:.1})",
-                    p.alarm.spec.name,
-                    p.name,
-                    p.kind,
-                    p.metric.name(),
-                    v
-                );
+                cause = Some(Cause { low: false, value: v });
             }
             if let Some(low) = p.low.as_mut() {
                 let e = low.evaluate(series, visible);
@@ -334,14 +354,7 @@ impl<'a> World<'a> {
                 {
                     let capacity = target_tracking_capacity(current, v, target);
                     proposals.push(Proposal { policy: k, capacity, scale_out: false });
-                    cause = format!(
-                        "monitor alarm {} in state ALARM triggered policy {} ({}, {} {:.1})",
-                        low.spec.name,
-                        p.name,
-                        p.kind,
-                        p.metric.name(),
-                        v
-                    );
+                    cause = Some(Cause { low: true, value: v });
                 }
             }
             causes.push(cause);
@@ -384,7 +397,7 @@ impl<'a> World<'a> {
                         p.cooldowns.scaled_in = None;
                     }
                 }
-                let cause = by.first().map_or(String::new(), |&k| causes[k].clone());
+                let cause = by.first().map_or(String::new(), |&k| scaling.policies[k].cause_text(causes[k]));
                 if let Some(g) = group_simple {
                     // The activity's cooldown is the policy's (Elastic Beanstalk gives both its
                     // policies the group's): it starts once the activity completes.

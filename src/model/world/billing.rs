@@ -24,6 +24,10 @@ impl BilledTask {
     pub(super) fn of(task: &Task) -> Self {
         BilledTask { service: task.service as u32, task_definition: task.task_definition as u32 }
     }
+
+    pub(super) fn service(self) -> usize {
+        self.service as usize
+    }
 }
 
 impl World<'_> {
@@ -76,13 +80,23 @@ impl World<'_> {
                 weights.push((s, 1.0));
             }
             let from = if i == 0 { 0 } else { hosted_end[i - 1] };
+            // An instance's tasks are mostly of one task definition: its weight is worked out
+            // once for a run of them.
+            let mut last: Option<(u32, f64)> = None;
             for &t in &hosted[from..hosted_end[i]] {
                 let task = self.billed_tasks[t];
                 let service = task.service as usize;
-                let req = &self.requirements[task.task_definition as usize];
-                let w = (f64::from(req.cpu) / f64::from(inst.registered_cpu.max(1))
-                    + f64::from(req.memory) / f64::from(inst.registered_memory.max(1)))
-                    / 2.0;
+                let w = match last {
+                    Some((td, w)) if td == task.task_definition => w,
+                    _ => {
+                        let req = &self.requirements[task.task_definition as usize];
+                        let w = (f64::from(req.cpu) / f64::from(inst.registered_cpu.max(1))
+                            + f64::from(req.memory) / f64::from(inst.registered_memory.max(1)))
+                            / 2.0;
+                        last = Some((task.task_definition, w));
+                        w
+                    }
+                };
                 match weights[first..].iter_mut().find(|(s, _)| *s == service) {
                     Some((_, x)) => *x += w,
                     None => weights.push((service, w)),

@@ -85,6 +85,9 @@ struct Cohort {
     /// own: it is `work + work_counted - cohort_work_at_join`, taken when it leaves.
     counted: usize,
     work_counted: f64,
+    /// The last seconds worked out for the members, by what they depend on: the share of a
+    /// second changes by a request or so from one second to the next, so the same few recur.
+    seconds: [Option<(Key, Second)>; 4],
 }
 
 /// The members of a cohort that the minute counts as one, and what each of them did.
@@ -99,7 +102,12 @@ pub(super) struct CohortMinute {
 }
 
 /// A task's fluid queue.
+///
+/// Laid out on cache-line boundaries, what a second reads and writes first: the cohort splits
+/// read and write hundreds of these at a time, scattered over the array, and one that straddles
+/// a third line costs a third miss.
 #[derive(Clone, Copy, Debug)]
+#[repr(C, align(64))]
 pub(super) struct FluidTask {
     /// Whether the task serves (registered with a target group and not stopped).
     serving: bool,
@@ -256,6 +264,46 @@ impl Batch {
         let late = second.served * second.late;
         self.errors += members * late;
         members * (second.served - late)
+    }
+
+    /// Requests answered in `second` into the batch, which goes to the histograms first when it
+    /// holds requests answered in another time.
+    fn answer(
+        &mut self,
+        second: &Second,
+        answered: f64,
+        counts: &mut FluidCounts,
+        traffic: &mut traffic::ServiceTraffic,
+    ) {
+        if answered <= 0.0 {
+            return;
+        }
+        if self.answered > 0.0 && (self.response, self.wait) != (second.response, second.wait) {
+            self.record(counts, traffic);
+        }
+        self.response = second.response;
+        self.wait = second.wait;
+        self.answered += answered;
+    }
+
+    /// The batch's answered requests into the latency histograms, whole ones only: the fraction
+    /// waits for the next.
+    fn record(&mut self, counts: &mut FluidCounts, traffic: &mut traffic::ServiceTraffic) {
+        let answered = std::mem::take(&mut self.answered);
+        if answered <= 0.0 {
+            return;
+        }
+        let whole = (counts.answered + answered).floor();
+        counts.answered = counts.answered + answered - whole;
+        let k = whole as u64;
+        if k > 0 {
+            let response = self.response;
+            let ms = crate::engine::round_ms(response);
+            traffic.minute_means.record_n(ms, k);
+            traffic.latency.record_n(ms, k);
+            traffic.response_ms_total += response * whole;
+            traffic.wait_ms_total += self.wait * whole;
+        }
     }
 }
 
@@ -490,21 +538,30 @@ impl World<'_> {
         }
         let fluid = &mut self.fluid_state;
         let cohort = &mut fluid.cohorts[tg];
-        for &t in &cohort.members[..cohort.counted] {
+        // Each member leaves as `fluid_leave_cohort` has it leave, in one pass: thousands of
+        // splits a day each dissolve a cohort of hundreds.
+        let shared = cohort.state;
+        for (k, &t) in cohort.members.iter().enumerate() {
             let task = &mut fluid.tasks[t];
-            task.work_accounted = task.work + cohort.work_counted - task.cohort_work_at_join;
-            fluid.counted_by_cohort[t] = false;
+            if k < cohort.counted {
+                task.work_accounted = task.work + cohort.work_counted - task.cohort_work_at_join;
+                fluid.counted_by_cohort[t] = false;
+            }
+            if task.cohort != Some(tg) {
+                continue;
+            }
+            task.backlog = shared.backlog;
+            task.in_flight = shared.in_flight;
+            task.memory = shared.memory;
+            task.work += shared.work - task.cohort_work_at_join;
+            task.last_served = shared.last_served;
+            task.cohort = None;
+            if task.backlog > 0.0 {
+                fluid.backlogged.push(t);
+            }
         }
         cohort.counted = 0;
         cohort.member_instances.clear();
-        let members = std::mem::take(&mut cohort.members);
-        for &t in &members {
-            if self.fluid_state.tasks[t].cohort == Some(tg) {
-                self.fluid_leave_cohort(t);
-            }
-        }
-        let cohort = &mut self.fluid_state.cohorts[tg];
-        cohort.members = members;
         cohort.members.clear();
         cohort.state = FluidTask::default();
         cohort.singles.clear();
@@ -528,14 +585,8 @@ impl World<'_> {
         let share = n / candidates as f64;
         let mut batch = Batch::default();
         self.fluid_serve_cohort(s, w, tg, share, &mut batch);
-        let singles = std::mem::take(&mut self.fluid_state.cohorts[tg].singles);
-        let mut memo = None;
-        for &t in &singles {
-            self.fluid_serve(s, w, t, share, &mut memo, &mut batch);
-        }
-        self.fluid_state.cohorts[tg].singles = singles;
+        self.fluid_serve_singles(s, w, tg, share, &mut batch);
         self.fluid_apply(s, &mut batch);
-        self.fluid_join(tg);
     }
 
     /// One second of group `tg`'s cohort, each member offered `offered` new requests.
@@ -549,34 +600,77 @@ impl World<'_> {
         let td = &self.scenario.task_definitions[cohort.task_definition];
         let shared = &mut cohort.state;
         shared.last_served = now;
-        let second = fluid_second(spec, td, shared.capacity, shared.backlog, offered);
+        let key = Key {
+            workload: w,
+            task_definition: cohort.task_definition,
+            capacity: shared.capacity.to_bits(),
+            backlog: shared.backlog.to_bits(),
+            offered: offered.to_bits(),
+        };
+        let slot = &mut cohort.seconds[(key.offered ^ key.offered >> 29) as usize % 4];
+        let second = match *slot {
+            Some((k, second)) if k == key => second,
+            _ => {
+                let second = fluid_second(spec, td, shared.capacity, shared.backlog, offered);
+                *slot = Some((key, second));
+                second
+            }
+        };
         let answered = batch.settle(shared, &second, cohort.members.len() as f64, spec, td);
-        self.fluid_answer(s, &second, answered, batch);
+        batch.answer(&second, answered, &mut self.fluid_state.counts[s], &mut self.traffic[s]);
     }
 
-    /// Singles of group `tg` that came out of this second in the cohort's state join it; the
-    /// first that is ready and reachable founds it when it is empty.
-    fn fluid_join(&mut self, tg: usize) {
+    /// One second of group `tg`'s singles, each offered `offered` new requests, into `batch`, as
+    /// `fluid_serve` serves one; then those that came out of it in the cohort's state join the
+    /// cohort, the first that is ready and reachable founding it when it is empty. Both in one
+    /// pass: after a split every candidate of the group is single for a second, hundreds of
+    /// tasks thousands of times a day, and their seconds are all alike.
+    fn fluid_serve_singles(&mut self, s: usize, w: usize, tg: usize, offered: f64, batch: &mut Batch) {
         let now = self.now();
-        let fluid = &mut self.fluid_state;
-        let cohort = &mut fluid.cohorts[tg];
-        let tasks = &self.tasks;
-        cohort.singles.retain(|&t| {
-            let Some(task) = fluid.tasks.get_mut(t) else { return true };
-            let td = tasks[t].task_definition;
-            let alike = |shared: &FluidTask| {
-                (shared.capacity, shared.backlog, shared.in_flight, shared.memory)
-                    == (task.capacity, task.backlog, task.in_flight, task.memory)
+        let spec = &self.scenario.workloads[w];
+        let task_definitions = &self.scenario.task_definitions;
+        let billed = &self.billed_tasks;
+        let traffic = &mut self.traffic[s];
+        let FluidState { tasks, counts, backlogged, cohorts, .. } = &mut self.fluid_state;
+        let counts = &mut counts[s];
+        let cohort = &mut cohorts[tg];
+        let mut singles = std::mem::take(&mut cohort.singles);
+        // The last second worked out, by task definition, capacity and backlog.
+        let mut memo: Option<((usize, u64, u64), Second)> = None;
+        singles.retain(|&t| {
+            let Some(task) = tasks.get_mut(t).filter(|x| x.serving) else {
+                batch.errors += offered;
+                return true;
             };
-            let joins = task.serving
-                && task.reachable
-                && now >= task.ready_at
-                && task.last_served == now
-                && (cohort.members.is_empty() || (cohort.task_definition == td && alike(&cohort.state)));
+            task.last_served = now;
+            if !task.reachable || now < task.ready_at {
+                // Dropped by the security group (a 504) or refused by an app not yet listening (502).
+                batch.errors += offered;
+                return true;
+            }
+            let td = task.task_definition;
+            let key = (td, task.capacity.to_bits(), task.backlog.to_bits());
+            let second = match memo {
+                Some((k, second)) if k == key => second,
+                _ => {
+                    let second = fluid_second(spec, &task_definitions[td], task.capacity, task.backlog, offered);
+                    memo = Some((key, second));
+                    second
+                }
+            };
+            let answered = batch.settle(task, &second, 1.0, spec, &task_definitions[td]);
+            if second.backlog > 0.0 {
+                backlogged.push(t);
+            }
+            batch.answer(&second, answered, counts, traffic);
+            let shared = &cohort.state;
+            let alike = (shared.capacity, shared.backlog, shared.in_flight, shared.memory)
+                == (task.capacity, task.backlog, task.in_flight, task.memory);
+            let joins = cohort.members.is_empty() || (cohort.task_definition == td && alike);
             if joins {
                 if cohort.members.is_empty() {
                     cohort.task_definition = td;
-                    cohort.service = tasks[t].service;
+                    cohort.service = billed[t].service();
                     cohort.state = FluidTask { work: 0.0, cohort: None, ..*task };
                     cohort.counted = 0;
                 }
@@ -587,6 +681,7 @@ impl World<'_> {
             }
             !joins
         });
+        cohort.singles = singles;
     }
 
     /// One second of task `t` of service `s` with `offered` new requests, into `batch`; `memo`
@@ -602,13 +697,13 @@ impl World<'_> {
     ) {
         let now = self.now();
         let spec = &self.scenario.workloads[w];
-        let td_index = self.tasks[t].task_definition;
-        let td = &self.scenario.task_definitions[td_index];
         let fluid = &mut self.fluid_state;
         let Some(task) = fluid.tasks.get_mut(t).filter(|x| x.serving) else {
             batch.errors += offered;
             return;
         };
+        let td_index = task.task_definition;
+        let td = &self.scenario.task_definitions[td_index];
         task.last_served = now;
         if !task.reachable || now < task.ready_at {
             // Dropped by the security group (a 504) or refused by an app not yet listening (502).
@@ -634,29 +729,16 @@ impl World<'_> {
         if second.backlog > 0.0 {
             fluid.backlogged.push(t);
         }
-        self.fluid_answer(s, &second, answered, batch);
-    }
-
-    /// Requests answered in `second` into the batch, which goes to the histograms first when it
-    /// holds requests answered in another time.
-    fn fluid_answer(&mut self, s: usize, second: &Second, answered: f64, batch: &mut Batch) {
-        if answered <= 0.0 {
-            return;
-        }
-        if batch.answered > 0.0 && (batch.response, batch.wait) != (second.response, second.wait) {
-            self.fluid_record(s, batch);
-        }
-        batch.response = second.response;
-        batch.wait = second.wait;
-        batch.answered += answered;
+        batch.answer(&second, answered, &mut fluid.counts[s], &mut self.traffic[s]);
     }
 
     /// A batch's counts into its service.
     fn fluid_apply(&mut self, s: usize, batch: &mut Batch) {
         let now = self.now();
-        self.fluid_record(s, batch);
-        self.fluid_state.counts[s].errors += batch.errors;
         let traffic = &mut self.traffic[s];
+        let counts = &mut self.fluid_state.counts[s];
+        batch.record(counts, traffic);
+        counts.errors += batch.errors;
         if batch.in_flight_delta != 0.0 {
             traffic.in_flight.add_rate(now, batch.in_flight_delta);
         }
@@ -664,28 +746,6 @@ impl World<'_> {
             traffic.mem_in_use.add_rate(now, batch.memory_delta);
         }
         *batch = Batch::default();
-    }
-
-    /// The batch's answered requests into the latency histograms, whole ones only: the fraction
-    /// waits for the next.
-    fn fluid_record(&mut self, s: usize, batch: &mut Batch) {
-        let answered = std::mem::take(&mut batch.answered);
-        if answered <= 0.0 {
-            return;
-        }
-        let counts = &mut self.fluid_state.counts[s];
-        let whole = (counts.answered + answered).floor();
-        counts.answered = counts.answered + answered - whole;
-        let k = whole as u64;
-        if k > 0 {
-            let response = batch.response;
-            let ms = crate::engine::round_ms(response);
-            let traffic = &mut self.traffic[s];
-            traffic.minute_means.record_n(ms, k);
-            traffic.latency.record_n(ms, k);
-            traffic.response_ms_total += response * whole;
-            traffic.wait_ms_total += batch.wait * whole;
-        }
     }
 
     /// Whole errors to the minute's count; the fractions wait for the next second.

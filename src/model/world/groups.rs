@@ -44,6 +44,26 @@ impl GroupState {
     }
 }
 
+/// A group's instances that count toward its capacity, as a launch decision reads them.
+struct LiveTally {
+    /// By the cluster's zone index.
+    per_zone: Vec<u32>,
+    on_demand: u32,
+    spot: u32,
+    units: u32,
+}
+
+impl LiveTally {
+    fn add(&mut self, inst: &ContainerInstance) {
+        self.per_zone[inst.availability_zone] += 1;
+        match inst.lifecycle {
+            Lifecycle::OnDemand => self.on_demand += inst.weight,
+            Lifecycle::Spot => self.spot += inst.weight,
+        }
+        self.units += inst.weight;
+    }
+}
+
 /// A Spot instance gets a rebalance recommendation this long before its interruption notice,
 /// when EC2 sees the risk coming [assume: EC2 says only that the recommendation "can arrive
 /// sooner" than the two-minute notice].
@@ -72,20 +92,36 @@ impl World<'_> {
     }
 
     /// Whether an instance runs a task of a REPLICA service (managed termination protection
-    /// keeps such instances, ECS-DG:cluster-auto-scaling.md).
+    /// keeps such instances, ECS-DG:cluster-auto-scaling.md). Asked of every instance each
+    /// minute: billing's dense copy of each task's service spares reading every task.
     pub(super) fn runs_replica_tasks(&self, i: usize) -> bool {
         self.cluster.instances[i]
             .tasks
             .iter()
-            .any(|&t| self.services[self.tasks[t].service].scheduling_strategy == SchedulingStrategy::Replica)
+            .any(|&t| self.services[self.billed_tasks[t].service()].scheduling_strategy == SchedulingStrategy::Replica)
     }
 
-    /// Launches instances until the group holds its desired capacity, at start.
+    /// What a launch decision reads of a group's instances that count toward its capacity: how
+    /// many are in each zone, and their capacity units on demand and on Spot.
+    fn live_tally(&self, g: usize) -> LiveTally {
+        let mut tally =
+            LiveTally { per_zone: vec![0; self.cluster.availability_zones.len()], on_demand: 0, spot: 0, units: 0 };
+        for (i, inst) in self.cluster.instances.iter().enumerate() {
+            if inst.group != g || !self.counts_in_group(i) {
+                continue;
+            }
+            tally.add(inst);
+        }
+        tally
+    }
+
+    /// Launches instances until the group holds its desired capacity, at start. While the groups
+    /// fill, a launch changes no other instance, so the tally follows the launches.
     pub(super) fn fill_group(&mut self, g: usize, already_registered: bool) {
-        let units: u32 = self.group_instances(g).iter().map(|&i| self.cluster.instances[i].weight).sum();
-        let mut units = units;
+        let mut tally = self.live_tally(g);
+        let mut units = tally.units;
         while units < self.groups[g].desired {
-            match self.launch_for_group(g, already_registered) {
+            match self.launch_for_group(g, already_registered, &mut tally) {
                 Some(w) => units += w,
                 None => break,
             }
@@ -94,10 +130,10 @@ impl World<'_> {
 
     /// Launches one instance for the group: its type and purchase option from the mixed
     /// instances policy, its zone the group's enabled zone with the fewest instances among those
-    /// up. Returns its weight, or None when no zone is up.
-    fn launch_for_group(&mut self, g: usize, already_registered: bool) -> Option<u32> {
+    /// up. `tally` is the group's (see `live_tally`), and counts the new instance in. Returns
+    /// its weight, or None when no zone is up.
+    fn launch_for_group(&mut self, g: usize, already_registered: bool, tally: &mut LiveTally) -> Option<u32> {
         let spec = &self.scenario.auto_scaling_groups[g];
-        let live = self.group_instances(g);
         let up: Vec<usize> =
             (0..spec.availability_zones.len()).filter(|&k| !self.zones_down[spec.availability_zones[k]]).collect();
         if up.is_empty() {
@@ -112,26 +148,12 @@ impl World<'_> {
             return None;
         }
         self.groups[g].launch_failed = false;
-        let per_zone: Vec<u32> = up
-            .iter()
-            .map(|&k| {
-                live.iter()
-                    .filter(|&&i| self.cluster.instances[i].availability_zone == spec.availability_zones[k])
-                    .count() as u32
-            })
-            .collect();
+        let per_zone: Vec<u32> = up.iter().map(|&k| tally.per_zone[spec.availability_zones[k]]).collect();
         let zone = spec.availability_zones[up[launch_availability_zone(&per_zone)]];
         let choice = match &spec.mixed_instances_policy {
             None => (spec.instance_type, Lifecycle::OnDemand, 1),
             Some(m) => {
-                let (mut od, mut spot) = (0, 0);
-                for &i in &live {
-                    match self.cluster.instances[i].lifecycle {
-                        Lifecycle::OnDemand => od += self.cluster.instances[i].weight,
-                        Lifecycle::Spot => spot += self.cluster.instances[i].weight,
-                    }
-                }
-                if m.next_is_on_demand(od, spot) {
+                if m.next_is_on_demand(tally.on_demand, tally.spot) {
                     // On-demand: the "prioritized" strategy, the first type listed.
                     (m.overrides[0].0, Lifecycle::OnDemand, m.overrides[0].1)
                 } else {
@@ -140,7 +162,10 @@ impl World<'_> {
                 }
             }
         };
-        self.launch_instance(g, choice, zone, already_registered);
+        let i = self.launch_instance(g, choice, zone, already_registered);
+        if self.counts_in_group(i) {
+            tally.add(&self.cluster.instances[i]);
+        }
         Some(choice.2)
     }
 
@@ -189,10 +214,14 @@ impl World<'_> {
     fn bring_to_desired(&mut self, g: usize) {
         let live = self.group_instances(g);
         let mut units: u32 = live.iter().map(|&i| self.cluster.instances[i].weight).sum();
-        while units < self.groups[g].desired {
-            match self.launch_for_group(g, false) {
-                Some(w) => units += w,
-                None => return,
+        if units < self.groups[g].desired {
+            // A booting launch changes no other instance, so the tally follows the launches.
+            let mut tally = self.live_tally(g);
+            while units < self.groups[g].desired {
+                match self.launch_for_group(g, false, &mut tally) {
+                    Some(w) => units += w,
+                    None => return,
+                }
             }
         }
         if units <= self.groups[g].desired {

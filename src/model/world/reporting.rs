@@ -29,24 +29,22 @@ impl World<'_> {
         let (mut running, mut starting, mut stopping) = (0, 0, 0);
         let primary = svc.primary();
         let (mut primary_running, mut primary_healthy, mut active_running, mut active_healthy) = (0, 0, 0, 0);
+        // Counted without a branch on what each task is, so that the reads of the next tasks,
+        // each a cache miss, are under way while this one is counted.
         for &t in &svc.tasks {
             let task = &self.tasks[t];
-            if task.status == TaskStatus::Running {
-                let healthy = u32::from(task.is_healthy());
-                if task.deployment == primary {
-                    primary_running += 1;
-                    primary_healthy += healthy;
-                } else {
-                    active_running += 1;
-                    active_healthy += healthy;
-                }
-            }
-            match task.status {
-                TaskStatus::Running if task.desired_running => running += 1,
-                TaskStatus::Provisioning | TaskStatus::Pending => starting += 1,
-                TaskStatus::Running | TaskStatus::Deactivating | TaskStatus::Stopping => stopping += 1,
-                TaskStatus::Stopped => {}
-            }
+            let is_running = u32::from(task.status == TaskStatus::Running);
+            let healthy = u32::from(task.is_healthy());
+            let of_primary = u32::from(task.deployment == primary);
+            primary_running += is_running & of_primary;
+            primary_healthy += healthy & of_primary;
+            active_running += is_running & (of_primary ^ 1);
+            active_healthy += healthy & (of_primary ^ 1);
+            let desired = u32::from(task.desired_running);
+            running += is_running & desired;
+            starting += u32::from(matches!(task.status, TaskStatus::Provisioning | TaskStatus::Pending));
+            stopping += (is_running & (desired ^ 1))
+                | u32::from(matches!(task.status, TaskStatus::Deactivating | TaskStatus::Stopping));
         }
         let footprint = svc.footprint;
         let pct = |used: f64, total: u64| if total == 0 { 0.0 } else { 100.0 * used / total as f64 };

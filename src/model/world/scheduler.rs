@@ -39,20 +39,39 @@ impl World<'_> {
         let mut c = TaskCounts::default();
         // Only a blue/green service parks tasks; asking once spares a lookup per task.
         let blue_green = self.scenario.services[s].blue_green.is_some();
+        if blue_green {
+            for &t in &self.services[s].tasks {
+                let task = &self.tasks[t];
+                if self.parked(t) {
+                    continue;
+                }
+                if !task.desired_running {
+                    c.stopping += 1;
+                } else if self.kept(t) {
+                    c.keep += 1;
+                    c.keep_healthy += u32::from(task.is_healthy());
+                } else {
+                    c.replace += 1;
+                    c.replace_healthy += u32::from(task.is_healthy());
+                }
+            }
+            return c;
+        }
+        // Counted without a branch on what each task is, so that the reads of the next tasks and
+        // their instances, each a cache miss, are under way while this one is counted.
+        let primary = self.services[s].primary();
         for &t in &self.services[s].tasks {
             let task = &self.tasks[t];
-            if blue_green && self.parked(t) {
-                continue;
-            }
-            if !task.desired_running {
-                c.stopping += 1;
-            } else if self.kept(t) {
-                c.keep += 1;
-                c.keep_healthy += u32::from(task.is_healthy());
-            } else {
-                c.replace += 1;
-                c.replace_healthy += u32::from(task.is_healthy());
-            }
+            let desired = u32::from(task.desired_running);
+            let kept = u32::from(
+                (task.deployment == primary) & (self.cluster.instances[task.instance].status == InstanceStatus::Active),
+            );
+            let healthy = u32::from(task.is_healthy());
+            c.stopping += desired ^ 1;
+            c.keep += desired & kept;
+            c.keep_healthy += desired & kept & healthy;
+            c.replace += desired & (kept ^ 1);
+            c.replace_healthy += desired & (kept ^ 1) & healthy;
         }
         c
     }

@@ -205,7 +205,7 @@ impl World<'_> {
                 self.target_groups[g]
                     .targets()
                     .iter()
-                    .filter(|x| x.state == TargetState::Healthy && self.tasks[x.task].service == s)
+                    .filter(|x| x.state == TargetState::Healthy && self.billed_tasks[x.task].service() == s)
                     .count() as u32
             })
             .sum()
