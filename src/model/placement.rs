@@ -280,9 +280,6 @@ struct Scratch {
     unregistered: Vec<u64>,
     /// The same, as the current pass counts them.
     seen: Vec<u64>,
-    /// Each instance's Availability Zone, which never changes (instances are only ever added,
-    /// never renumbered): read here, the zone spread rates an instance without reading it.
-    zones: Vec<usize>,
 }
 
 impl PlacementPolicy {
@@ -428,8 +425,6 @@ struct Scores<'a> {
     group_tasks: &'a [u32],
     /// The group's tasks on registered instances per zone.
     per_zone: &'a [u64],
-    /// Each instance's zone.
-    zones: &'a [usize],
     /// For each `GroupTasksWithValue` rank, by its position: its attribute and the group's tasks
     /// per value.
     tallies: &'a [(usize, &'a str, ValueTally<'a>)],
@@ -453,7 +448,7 @@ macro_rules! with_score {
                 $body
             }
             Rank::GroupTasksInZone => {
-                let $score = |i: usize, _: &ContainerInstance| $scores.in_zone(i);
+                let $score = |_: usize, inst: &ContainerInstance| $scores.in_zone(inst);
                 $body
             }
             Rank::GroupTasksWithValue => {
@@ -479,8 +474,8 @@ impl Scores<'_> {
         u64::from(self.group_tasks[i])
     }
 
-    fn in_zone(&self, i: usize) -> u64 {
-        self.per_zone[self.zones[i]]
+    fn in_zone(&self, inst: &ContainerInstance) -> u64 {
+        self.per_zone[inst.availability_zone]
     }
 
     /// Under rank `k`, whichever it is.
@@ -548,9 +543,7 @@ pub fn place(
         group_tasks,
         by_zone,
     };
-    let Scratch { candidates, best, per_zone, unregistered, seen, zones } = scratch;
-    let known = zones.len();
-    zones.extend(cluster.instances[known..].iter().map(|inst| inst.availability_zone));
+    let Scratch { candidates, best, per_zone, unregistered, seen } = scratch;
     loop {
         if by_zone {
             let all = cluster.group_tasks_per_zone(group);
@@ -558,7 +551,7 @@ pub fn place(
             per_zone.clear();
             per_zone.extend(all.iter().zip(unregistered.iter()).map(|(&a, &u)| a.saturating_sub(u)));
         }
-        let scores = Scores { cluster, req, group_tasks, per_zone, zones, tallies: &tallies };
+        let scores = Scores { cluster, req, group_tasks, per_zone, tallies: &tallies };
         match ranks.first() {
             None => finder.find(candidates, best, seen, &scores, ranks, |_, _| 0),
             Some(rank) => {
@@ -622,17 +615,15 @@ impl Finder<'_> {
         }
         // The best score so far under the first rank; those under the others are in `best`.
         let mut least = u64::MAX;
-        // An instance the first rank rates out is passed over without reading its status when
-        // that rank needs nothing of it (the zone spread, the spread over instances): the
-        // instances are many and each read a cache miss. Only those holding tasks of the group
-        // count toward the zones' tasks on instances not registered.
         for (i, inst) in self.cluster.instances.iter().enumerate() {
-            if self.by_zone && self.group_tasks[i] > 0 && !inst.status.is_registered() {
-                unregistered[scores.zones[i]] += u64::from(self.group_tasks[i]);
+            if inst.status != InstanceStatus::Active {
+                if self.by_zone && !inst.status.is_registered() {
+                    unregistered[inst.availability_zone] += u64::from(self.group_tasks[i]);
+                }
                 continue;
             }
             let score = first(i, inst);
-            if score > least || inst.status != InstanceStatus::Active {
+            if score > least {
                 continue;
             }
             let mut order = if score < least || candidates.is_empty() { Ordering::Less } else { Ordering::Equal };
