@@ -164,6 +164,21 @@ impl Default for FluidTask {
     }
 }
 
+impl FluidTask {
+    /// A member leaving its cohort takes the cohort's shared state as its own (its work counted
+    /// from when it joined) and is single again; whether it leaves with a backlog, to be served
+    /// as a single.
+    fn take_cohort_state(&mut self, shared: &FluidTask) -> bool {
+        self.backlog = shared.backlog;
+        self.in_flight = shared.in_flight;
+        self.memory = shared.memory;
+        self.work += shared.work - self.cohort_work_at_join;
+        self.last_served = shared.last_served;
+        self.cohort = None;
+        self.backlog > 0.0
+    }
+}
+
 /// A serving task's minute for the CPU and memory statistics.
 pub(super) struct MinuteWork {
     pub(super) instance: usize,
@@ -516,14 +531,7 @@ impl World<'_> {
                 fluid.counted_by_cohort[t] = false;
             }
         }
-        let shared = &cohort.state;
-        task.backlog = shared.backlog;
-        task.in_flight = shared.in_flight;
-        task.memory = shared.memory;
-        task.work += shared.work - task.cohort_work_at_join;
-        task.last_served = shared.last_served;
-        task.cohort = None;
-        if task.backlog > 0.0 {
+        if task.take_cohort_state(&cohort.state) {
             fluid.backlogged.push(t);
         }
     }
@@ -550,13 +558,7 @@ impl World<'_> {
             if task.cohort != Some(tg) {
                 continue;
             }
-            task.backlog = shared.backlog;
-            task.in_flight = shared.in_flight;
-            task.memory = shared.memory;
-            task.work += shared.work - task.cohort_work_at_join;
-            task.last_served = shared.last_served;
-            task.cohort = None;
-            if task.backlog > 0.0 {
+            if task.take_cohort_state(&shared) {
                 fluid.backlogged.push(t);
             }
         }
