@@ -55,6 +55,11 @@ pub(super) struct FluidState {
     /// `Cohort::counted`). A byte per task, so that the minute's count finds the tasks it counts
     /// by cohort without reading their queues.
     counted_by_cohort: Vec<bool>,
+    /// By task: a mark that a split leaves on the tasks it looks at, so that it tells members
+    /// staying from members leaving without searching its lists (see `fluid_split`).
+    split_marks: Vec<u64>,
+    /// Splits made so far: each marks with its own numbers, and no mark needs clearing.
+    splits: u64,
 }
 
 /// The candidates of one target group (the targets the ALB sends new requests to), split into
@@ -62,10 +67,11 @@ pub(super) struct FluidState {
 ///
 /// Every candidate gets the same share of a second, so tasks in the same state (the same task
 /// definition, capacity, backlog, requests and memory in flight) leave the second in the same
-/// state: once in, a task stays until the candidates change (a target registers, drains, turns
-/// healthy or unhealthy), a task's capacity changes, or it stops. Then the cohort is dissolved,
-/// each member taking the shared state as its own, and forms again from the tasks that come out
-/// of a second alike.
+/// state: once in, a task stays until it is no longer a candidate (its target drains or turns
+/// unhealthy), its capacity changes, or it stops. It then leaves, taking the shared state as
+/// its own. New candidates start single and join once a second leaves them in the cohort's state:
+/// the members still share every second alike, whatever the number of candidates it is split
+/// over.
 #[derive(Debug, Default)]
 struct Cohort {
     /// The target group's version the split was made at; `None` when it must be made again.
@@ -88,6 +94,58 @@ struct Cohort {
     /// The last seconds worked out for the members, by what they depend on: the share of a
     /// second changes by a request or so from one second to the next, so the same few recur.
     seconds: [Option<(Key, Second)>; 4],
+}
+
+impl Cohort {
+    /// The members for which `stays` is false leave, each taking the shared state as its own;
+    /// those that leave with a backlog go to `backlogged`, to be served as singles.
+    fn release(
+        &mut self,
+        tasks: &mut [FluidTask],
+        counted_by_cohort: &mut [bool],
+        backlogged: &mut Vec<usize>,
+        mut stays: impl FnMut(usize) -> bool,
+    ) {
+        let (mut kept, mut counted) = (0, 0);
+        for k in 0..self.members.len() {
+            let t = self.members[k];
+            if stays(t) {
+                self.members[kept] = t;
+                self.member_instances[kept] = self.member_instances[k];
+                kept += 1;
+                counted += usize::from(k < self.counted);
+                continue;
+            }
+            counted_by_cohort[t] = false;
+            let work_counted = (k < self.counted).then_some(self.work_counted);
+            if tasks[t].leave_cohort(&self.state, work_counted) {
+                backlogged.push(t);
+            }
+        }
+        self.members.truncate(kept);
+        self.member_instances.truncate(kept);
+        self.counted = counted;
+        if kept == 0 {
+            self.state = FluidTask::default();
+        }
+    }
+
+    /// Tasks `founders`, single and alike, become the cohort's members, the state of the first
+    /// its shared state; the cohort must have none.
+    fn found(&mut self, tg: usize, service: usize, founders: &[usize], tasks: &mut [FluidTask]) {
+        debug_assert!(self.members.is_empty());
+        let first = tasks[founders[0]];
+        self.task_definition = first.task_definition;
+        self.service = service;
+        self.state = FluidTask { work: 0.0, cohort: None, ..first };
+        self.counted = 0;
+        for &t in founders {
+            tasks[t].cohort = Some(tg);
+            tasks[t].cohort_work_at_join = 0.0;
+            self.members.push(t);
+            self.member_instances.push(tasks[t].instance);
+        }
+    }
 }
 
 /// The members of a cohort that the minute counts as one, and what each of them did.
@@ -167,8 +225,19 @@ impl Default for FluidTask {
 impl FluidTask {
     /// A member leaving its cohort takes the cohort's shared state as its own (its work counted
     /// from when it joined) and is single again; whether it leaves with a backlog, to be served
-    /// as a single.
-    fn take_cohort_state(&mut self, shared: &FluidTask) -> bool {
+    /// as a single. `work_counted` is the cohort's work at the last minute's count if that count
+    /// took this member with the cohort: what was counted then becomes its own count.
+    /// Whether a task in this state and one in `other`'s live through a second alike: what the
+    /// second's queueing depends on and what it leaves behind.
+    fn alike(&self, other: &FluidTask) -> bool {
+        (self.task_definition, self.capacity, self.backlog, self.in_flight, self.memory)
+            == (other.task_definition, other.capacity, other.backlog, other.in_flight, other.memory)
+    }
+
+    fn leave_cohort(&mut self, shared: &FluidTask, work_counted: Option<f64>) -> bool {
+        if let Some(work_counted) = work_counted {
+            self.work_accounted = self.work + work_counted - self.cohort_work_at_join;
+        }
         self.backlog = shared.backlog;
         self.in_flight = shared.in_flight;
         self.memory = shared.memory;
@@ -434,6 +503,7 @@ impl World<'_> {
         if tasks.len() <= t {
             tasks.resize(t + 1, FluidTask::default());
             self.fluid_state.counted_by_cohort.resize(t + 1, false);
+            self.fluid_state.split_marks.resize(t + 1, 0);
         }
         tasks[t] = FluidTask {
             serving: true,
@@ -521,53 +591,37 @@ impl World<'_> {
         let Some(tg) = fluid.tasks.get(t).and_then(|x| x.cohort) else { return };
         let cohort = &mut fluid.cohorts[tg];
         cohort.version = None;
-        let task = &mut fluid.tasks[t];
-        if let Some(p) = cohort.members.iter().position(|&x| x == t) {
-            cohort.members.remove(p);
-            cohort.member_instances.remove(p);
-            if p < cohort.counted {
-                cohort.counted -= 1;
-                task.work_accounted = task.work + cohort.work_counted - task.cohort_work_at_join;
-                fluid.counted_by_cohort[t] = false;
-            }
-        }
-        if task.take_cohort_state(&cohort.state) {
-            fluid.backlogged.push(t);
-        }
+        cohort.release(&mut fluid.tasks, &mut fluid.counted_by_cohort, &mut fluid.backlogged, |x| x != t);
     }
 
-    /// Splits group `tg`'s candidates into a cohort and singles again if they changed since the
-    /// last split: every candidate starts single, and the cohort forms from those that come out
-    /// of their next second alike.
+    /// Splits group `tg`'s candidates into its cohort and singles again if they changed since the
+    /// last split: members that are still candidates stay, the others leave (as
+    /// `fluid_leave_cohort` has one leave), and every other candidate is single.
+    ///
+    /// A cluster scaling all day changes a group's candidates every minute or so. Dissolving
+    /// the cohort at each change would serve all its tasks one by one for a second and count them
+    /// one by one for a minute; a change keeps the cohort, at the cost of a pass over dense marks.
     fn fluid_split(&mut self, tg: usize) {
         let version = self.target_groups[tg].version();
         if self.fluid_state.cohorts[tg].version == Some(version) {
             return;
         }
         let fluid = &mut self.fluid_state;
+        fluid.splits += 1;
+        let (member, staying) = (2 * fluid.splits, 2 * fluid.splits + 1);
         let cohort = &mut fluid.cohorts[tg];
-        // Each member leaves as `fluid_leave_cohort` has it leave, in one pass: thousands of
-        // splits a day each dissolve a cohort of hundreds.
-        let shared = cohort.state;
-        for (k, &t) in cohort.members.iter().enumerate() {
-            let task = &mut fluid.tasks[t];
-            if k < cohort.counted {
-                task.work_accounted = task.work + cohort.work_counted - task.cohort_work_at_join;
-                fluid.counted_by_cohort[t] = false;
-            }
-            if task.cohort != Some(tg) {
-                continue;
-            }
-            if task.take_cohort_state(&shared) {
-                fluid.backlogged.push(t);
+        let marks = &mut fluid.split_marks;
+        for &t in &cohort.members {
+            marks[t] = member;
+        }
+        cohort.singles.clear();
+        for t in self.target_groups[tg].candidate_tasks() {
+            match marks.get_mut(t) {
+                Some(mark) if *mark == member => *mark = staying,
+                _ => cohort.singles.push(t),
             }
         }
-        cohort.counted = 0;
-        cohort.member_instances.clear();
-        cohort.members.clear();
-        cohort.state = FluidTask::default();
-        cohort.singles.clear();
-        cohort.singles.extend(self.target_groups[tg].candidate_tasks());
+        cohort.release(&mut fluid.tasks, &mut fluid.counted_by_cohort, &mut fluid.backlogged, |t| marks[t] == staying);
         cohort.version = Some(version);
     }
 
@@ -624,21 +678,26 @@ impl World<'_> {
 
     /// One second of group `tg`'s singles, each offered `offered` new requests, into `batch`, as
     /// `fluid_serve` serves one; then those that came out of it in the cohort's state join the
-    /// cohort, the first that is ready and reachable founding it when it is empty. Both in one
-    /// pass: after a split every candidate of the group is single for a second, hundreds of
-    /// tasks thousands of times a day, and their seconds are all alike.
+    /// cohort. Both in one pass: when many tasks turn healthy at once they are all single for a
+    /// second, and their seconds are all alike.
+    ///
+    /// The cohort is the largest group of alike tasks: when more singles came out of the second
+    /// alike than the cohort has members (the cohort is empty, or its members still work off a
+    /// backlog the others never had), the members leave and those singles become the cohort.
     fn fluid_serve_singles(&mut self, s: usize, w: usize, tg: usize, offered: f64, batch: &mut Batch) {
         let now = self.now();
         let spec = &self.scenario.workloads[w];
         let task_definitions = &self.scenario.task_definitions;
-        let billed = &self.billed_tasks;
         let traffic = &mut self.traffic[s];
-        let FluidState { tasks, counts, backlogged, cohorts, .. } = &mut self.fluid_state;
+        let FluidState { tasks, counts, backlogged, cohorts, counted_by_cohort, .. } = &mut self.fluid_state;
         let counts = &mut counts[s];
         let cohort = &mut cohorts[tg];
         let mut singles = std::mem::take(&mut cohort.singles);
         // The last second worked out, by task definition, capacity and backlog.
         let mut memo: Option<((usize, u64, u64), Second)> = None;
+        // The singles alike with the first served that did not join, and its state.
+        let mut rivals = Vec::new();
+        let mut rival: Option<FluidTask> = None;
         singles.retain(|&t| {
             let Some(task) = tasks.get_mut(t).filter(|x| x.serving) else {
                 batch.errors += offered;
@@ -665,24 +724,25 @@ impl World<'_> {
                 backlogged.push(t);
             }
             batch.answer(&second, answered, counts, traffic);
-            let shared = &cohort.state;
-            let alike = (shared.capacity, shared.backlog, shared.in_flight, shared.memory)
-                == (task.capacity, task.backlog, task.in_flight, task.memory);
-            let joins = cohort.members.is_empty() || (cohort.task_definition == td && alike);
-            if joins {
-                if cohort.members.is_empty() {
-                    cohort.task_definition = td;
-                    cohort.service = billed[t].service();
-                    cohort.state = FluidTask { work: 0.0, cohort: None, ..*task };
-                    cohort.counted = 0;
-                }
+            if !cohort.members.is_empty() && task.alike(&cohort.state) {
                 task.cohort = Some(tg);
                 task.cohort_work_at_join = cohort.state.work;
                 cohort.members.push(t);
                 cohort.member_instances.push(task.instance);
+                return false;
             }
-            !joins
+            if rival.is_none_or(|r| task.alike(&r)) {
+                rival.get_or_insert(*task);
+                rivals.push(t);
+            }
+            true
         });
+        if rivals.len() > cohort.members.len() {
+            singles.extend_from_slice(&cohort.members);
+            cohort.release(tasks, counted_by_cohort, backlogged, |_| false);
+            cohort.found(tg, self.billed_tasks[rivals[0]].service(), &rivals, tasks);
+            singles.retain(|&t| tasks.get(t).is_none_or(|x| x.cohort != Some(tg)));
+        }
         cohort.singles = singles;
     }
 
@@ -905,6 +965,134 @@ fn fluid_second(spec: &Workload, td: &TaskDefinition, capacity: f64, backlog: f6
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::MemoryRecorder;
+
+    /// One service behind a load balancer in fluid fidelity, its tasks of a quarter vCPU serving
+    /// 100 ms requests (2.5 requests/s each at full speed), scaled by `actions`.
+    fn scenario(desired_count: u32, rate: f64, actions: &str) -> Scenario {
+        let text = format!(
+            r#"
+version = 1
+name = "cohorts"
+duration = "6m"
+fidelity = "fluid"
+[cluster]
+availability_zones = ["us-east-1a"]
+[[cluster.auto_scaling_groups]]
+name = "g"
+instance_type = "m5.xlarge"
+desired_capacity = 2
+boot_time = "0s"
+[task_definitions.t]
+cpu = 256
+memory = 512
+app = {{ ready_time = "1s" }}
+[[task_definitions.t.containers]]
+name = "app"
+image = "app:1"
+port_mappings = [{{ container_port = 80, host_port = 0 }}]
+[target_groups.t]
+health_check = {{ interval = "5s", timeout = "2s", healthy_threshold = 2 }}
+[services.web]
+task_definition = "t"
+desired_count = {desired_count}
+load_balancer = {{ target_group = "t", container_name = "app", container_port = 80 }}
+[workloads.w]
+target_group = "t"
+arrivals = {{ pattern = "constant", rate = {rate} }}
+service_time = "100ms"
+{actions}
+"#
+        );
+        Scenario::from_str_named("cohorts.toml", text, &[]).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Runs `scenario` event by event up to `until`, checking the fluid books after each, and
+    /// gives the world to `then`.
+    fn run_until(scenario: &Scenario, until: SimTime, then: impl FnOnce(&World<'_>)) {
+        let mut recorder = MemoryRecorder::default();
+        let mut world = World::new(scenario, &mut recorder);
+        while let Some(t) = world.queue.peek_time() {
+            if t > until {
+                break;
+            }
+            let Some((_, event)) = world.queue.pop() else { break };
+            world.handle(event);
+            world.check_fluid().unwrap_or_else(|e| panic!("{e:?}"));
+        }
+        then(&world);
+    }
+
+    /// Each member of target group 0's cohort, with the cohort's work when it joined and its
+    /// own work before: both stay as they are while it stays in.
+    fn members(world: &World<'_>) -> Vec<(usize, f64, f64)> {
+        let fluid = &world.fluid_state;
+        let of = |t: usize| (t, fluid.tasks[t].cohort_work_at_join, fluid.tasks[t].work);
+        fluid.cohorts[0].members.iter().map(|&t| of(t)).collect()
+    }
+
+    #[test]
+    fn a_cohort_keeps_its_members_when_targets_join_and_leave() {
+        // Four tasks at 2 requests/s each all share one state by the end of the first minute.
+        // Two more join at 2 min (healthy after two checks 5 s apart) and three leave at 4 min:
+        // the members from before each change stay, joined when they first joined.
+        let actions = r#"
+[[actions]]
+at = "2m"
+set_desired_count = { service = "web", desired_count = 6 }
+[[actions]]
+at = "4m"
+set_desired_count = { service = "web", desired_count = 3 }
+"#;
+        let s = scenario(4, 8.0, actions);
+        let mut before = Vec::new();
+        run_until(&s, 2 * MINUTE - 1, |w| before = members(w));
+        assert_eq!(before.len(), 4, "{before:?}");
+        let mut grown = Vec::new();
+        run_until(&s, 4 * MINUTE - 1, |w| grown = members(w));
+        assert_eq!(grown.len(), 6, "{grown:?}");
+        assert_eq!(grown[..4], before[..], "the first four stayed");
+        run_until(&s, 6 * MINUTE, |w| {
+            let after = members(w);
+            assert_eq!(after.len(), 3, "{after:?}");
+            assert!(after.iter().all(|m| grown.contains(m)), "{after:?} stayed from {grown:?}");
+            assert!(w.fluid_state.cohorts[0].singles.is_empty());
+        });
+    }
+
+    #[test]
+    fn the_cohort_is_the_largest_group_of_alike_tasks() {
+        // One task alone takes 6 requests/s, more than its 2.5/s: it builds a backlog. Three more
+        // join at 1 min; at 1.5 requests/s each the four work it off at 1 request/s. Meanwhile
+        // the three without a backlog are the cohort and the first is single; once its backlog
+        // is gone (at most 60 × 3.5 = 210 requests, gone within 210 s) it is in their state and
+        // joins them.
+        let actions = r#"
+[[actions]]
+at = "1m"
+set_desired_count = { service = "web", desired_count = 4 }
+"#;
+        let s = scenario(1, 6.0, actions);
+        let mut first = None;
+        run_until(&s, MINUTE - 1, |w| {
+            let founders = members(w);
+            assert_eq!(founders.len(), 1, "{founders:?}");
+            assert!(w.fluid_state.cohorts[0].state.backlog > 50.0);
+            first = Some(founders[0].0);
+        });
+        let first = first.unwrap();
+        run_until(&s, 2 * MINUTE, |w| {
+            let cohort = &w.fluid_state.cohorts[0];
+            assert_eq!(cohort.members.len(), 3, "{:?}", cohort.members);
+            assert!(!cohort.members.contains(&first) && cohort.singles == [first]);
+            assert!(w.fluid_state.tasks[first].backlog > 0.0 && cohort.state.backlog == 0.0);
+        });
+        run_until(&s, 6 * MINUTE, |w| {
+            let cohort = &w.fluid_state.cohorts[0];
+            assert_eq!(cohort.members.len(), 4, "{:?}", cohort.members);
+            assert!(cohort.members.contains(&first));
+        });
+    }
 
     #[test]
     fn the_queueing_formulas_match_the_textbook() {
