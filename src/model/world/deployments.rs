@@ -109,9 +109,11 @@ impl World<'_> {
             // replaced [assume: AWS documents the rollback as a new deployment of the last
             // completed one, not whether that one's tasks are replaced again].
             let (new, old) = (self.services[s].primary(), x.number as usize - 1);
-            for &t in &self.services[s].tasks {
+            for k in 0..self.services[s].tasks.len() {
+                let t = self.services[s].tasks[k];
                 if self.tasks[t].deployment == old {
                     self.tasks[t].deployment = new;
+                    self.task_state_changed(t);
                 }
             }
             self.services[s].deployments[old].status = DeploymentStatus::Inactive;
