@@ -155,12 +155,13 @@ impl World<'_> {
     /// Under blue/green, a task of the original task set while the replacement is deployed: the
     /// scheduler neither counts nor replaces it; CodeDeploy removes the whole set at the end.
     pub(super) fn parked(&self, t: usize) -> bool {
-        let task = &self.tasks[t];
-        let svc = &self.services[task.service];
-        self.scenario.services[task.service].blue_green.is_some()
+        let task = self.task_states[t];
+        let s = self.billed_tasks[t].service();
+        let svc = &self.services[s];
+        self.scenario.services[s].blue_green.is_some()
             && task.desired_running
-            && task.deployment != svc.primary()
-            && svc.deployments[task.deployment].status == DeploymentStatus::Active
+            && task.deployment() != svc.primary()
+            && svc.deployments[task.deployment()].status == DeploymentStatus::Active
     }
 
     /// Install done: once the replacement task set runs healthy at full size, CodeDeploy starts

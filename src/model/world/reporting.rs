@@ -32,10 +32,10 @@ impl World<'_> {
         // Counted without a branch on what each task is, so that the reads of the next tasks,
         // each a cache miss, are under way while this one is counted.
         for &t in &svc.tasks {
-            let task = &self.tasks[t];
+            let task = self.task_states[t];
             let is_running = u32::from(task.status == TaskStatus::Running);
-            let healthy = u32::from(task.is_healthy());
-            let of_primary = u32::from(task.deployment == primary);
+            let healthy = u32::from(task.healthy);
+            let of_primary = u32::from(task.deployment() == primary);
             primary_running += is_running & of_primary;
             primary_healthy += healthy & of_primary;
             active_running += is_running & (of_primary ^ 1);

@@ -27,6 +27,14 @@ impl TaskState {
             instance: task.instance as u32,
         }
     }
+
+    pub(super) fn deployment(self) -> usize {
+        self.deployment as usize
+    }
+
+    pub(super) fn instance(self) -> usize {
+        self.instance as usize
+    }
 }
 
 impl World<'_> {
