@@ -109,9 +109,11 @@ impl World<'_> {
             // replaced [assume: AWS documents the rollback as a new deployment of the last
             // completed one, not whether that one's tasks are replaced again].
             let (new, old) = (self.services[s].primary(), x.number as usize - 1);
-            for &t in &self.services[s].tasks {
+            for k in 0..self.services[s].tasks.len() {
+                let t = self.services[s].tasks[k];
                 if self.tasks[t].deployment == old {
                     self.tasks[t].deployment = new;
+                    self.task_state_changed(t);
                 }
             }
             self.services[s].deployments[old].status = DeploymentStatus::Inactive;
@@ -153,12 +155,13 @@ impl World<'_> {
     /// Under blue/green, a task of the original task set while the replacement is deployed: the
     /// scheduler neither counts nor replaces it; CodeDeploy removes the whole set at the end.
     pub(super) fn parked(&self, t: usize) -> bool {
-        let task = &self.tasks[t];
-        let svc = &self.services[task.service];
-        self.scenario.services[task.service].blue_green.is_some()
+        let task = self.task_states[t];
+        let s = self.billed_tasks[t].service();
+        let svc = &self.services[s];
+        self.scenario.services[s].blue_green.is_some()
             && task.desired_running
-            && task.deployment != svc.primary()
-            && svc.deployments[task.deployment].status == DeploymentStatus::Active
+            && task.deployment() != svc.primary()
+            && svc.deployments[task.deployment()].status == DeploymentStatus::Active
     }
 
     /// Install done: once the replacement task set runs healthy at full size, CodeDeploy starts

@@ -149,6 +149,7 @@ impl World<'_> {
             if task.stop_reason.is_none() {
                 task.stop_reason = Some(StopReason::InstanceTerminated);
             }
+            self.task_state_changed(t);
             self.finish_stop(t);
         }
         if self.cluster.instances[i].fargate {

@@ -13,7 +13,8 @@
 //!   cohort's members are the tasks that say they are in it, and a service's requests in flight
 //!   are what its tasks hold;
 //! - what is kept per service as tasks come and go (the instances it occupies and what it
-//!   reserves on them) is what its tasks add up to, and billing's copy of each task is the task's;
+//!   reserves on them) is what its tasks add up to, and billing's and the counts' copies of each
+//!   task are the task's;
 //! - billing never decreases: no service's cost, nor the instant instances are billed to;
 //! - simulated time never goes backwards: not between checks, and no event waits in the past.
 //!

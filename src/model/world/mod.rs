@@ -272,6 +272,8 @@ struct World<'a> {
     watch: invariants::Watch,
     /// Billing's copy of each task, by task.
     billed_tasks: Vec<billing::BilledTask>,
+    /// The counts' copy of each task, by task (see [`tasks::TaskState`]).
+    task_states: Vec<tasks::TaskState>,
 }
 
 impl<'a> World<'a> {
@@ -338,6 +340,7 @@ impl<'a> World<'a> {
             billed_until: 0,
             watch: Default::default(),
             billed_tasks: Vec::new(),
+            task_states: Vec::new(),
         };
         world.fargate_type = world.add_fargate_type();
         world.group_dedication = scenario
@@ -428,6 +431,7 @@ impl<'a> World<'a> {
                 let t = task as usize;
                 if self.tasks[t].timer.is_current(generation) && self.tasks[t].status == TaskStatus::Running {
                     self.tasks[t].healthy_at = Some(self.now());
+                    self.task_state_changed(t);
                     self.request_service_schedule(self.tasks[t].service);
                 }
             }

@@ -32,10 +32,10 @@ impl World<'_> {
         // Counted without a branch on what each task is, so that the reads of the next tasks,
         // each a cache miss, are under way while this one is counted.
         for &t in &svc.tasks {
-            let task = &self.tasks[t];
+            let task = self.task_states[t];
             let is_running = u32::from(task.status == TaskStatus::Running);
-            let healthy = u32::from(task.is_healthy());
-            let of_primary = u32::from(task.deployment == primary);
+            let healthy = u32::from(task.healthy);
+            let of_primary = u32::from(task.deployment() == primary);
             primary_running += is_running & of_primary;
             primary_healthy += healthy & of_primary;
             active_running += is_running & (of_primary ^ 1);
@@ -131,7 +131,7 @@ impl World<'_> {
 
 impl World<'_> {
     /// Each service's footprint, kept as its tasks come and go, is what its tasks not yet
-    /// STOPPED add up to, and billing's copy of each task is the task's.
+    /// STOPPED add up to, and billing's and the counts' copies of each task are the task's.
     pub(super) fn check_footprints(&self) -> Result<(), (String, String)> {
         for svc in &self.services {
             let mut hosts: Vec<usize> = Vec::new();
@@ -160,6 +160,12 @@ impl World<'_> {
             (0..self.tasks.len()).find(|&t| self.billed_tasks[t] != billing::BilledTask::of(&self.tasks[t]))
         {
             return Err((format!("task {}", self.tasks[t].id), "billing's copy of the task differs".into()));
+        }
+        if let Some(t) = (0..self.tasks.len()).find(|&t| self.task_states[t] != tasks::TaskState::of(&self.tasks[t])) {
+            return Err((
+                format!("task {}", self.tasks[t].id),
+                format!("the counts' copy {:?} differs from the task", self.task_states[t]),
+            ));
         }
         Ok(())
     }
@@ -245,5 +251,21 @@ set_desired_count = { service = "worker", desired_count = 5 }
         assert!(lost_host.is_err());
         let lost_memory = run_checking_footprints("request", |w| w.services[1].footprint.reserved_memory += 1);
         assert!(lost_memory.is_err());
+    }
+
+    #[test]
+    fn a_task_state_copy_that_drifts_is_caught() {
+        for fidelity in ["request", "fluid"] {
+            let missed_stop = run_checking_footprints(fidelity, |w| {
+                let t = w.services[0].tasks[0];
+                w.task_states[t].desired_running = false;
+            });
+            assert!(missed_stop.is_err(), "{fidelity}");
+            let missed_health = run_checking_footprints(fidelity, |w| {
+                let t = w.services[0].tasks[0];
+                w.task_states[t].healthy = !w.task_states[t].healthy;
+            });
+            assert!(missed_health.is_err(), "{fidelity}");
+        }
     }
 }

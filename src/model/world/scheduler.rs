@@ -30,9 +30,9 @@ impl World<'_> {
     /// instance. The others are replaced: older deployments' tasks, and those on DRAINING
     /// instances (ECS-DG:deployment-type-ecs.md, ECS-DG:container-instance-draining.md).
     pub(super) fn kept(&self, t: usize) -> bool {
-        let task = &self.tasks[t];
-        task.deployment == self.services[task.service].primary()
-            && self.cluster.instances[task.instance].status == InstanceStatus::Active
+        let task = self.task_states[t];
+        task.deployment() == self.services[self.billed_tasks[t].service()].primary()
+            && self.cluster.instances[task.instance()].status == InstanceStatus::Active
     }
 
     pub(super) fn counts(&self, s: usize) -> TaskCounts {
@@ -41,7 +41,7 @@ impl World<'_> {
         let blue_green = self.scenario.services[s].blue_green.is_some();
         if blue_green {
             for &t in &self.services[s].tasks {
-                let task = &self.tasks[t];
+                let task = self.task_states[t];
                 if self.parked(t) {
                     continue;
                 }
@@ -49,10 +49,10 @@ impl World<'_> {
                     c.stopping += 1;
                 } else if self.kept(t) {
                     c.keep += 1;
-                    c.keep_healthy += u32::from(task.is_healthy());
+                    c.keep_healthy += u32::from(task.healthy);
                 } else {
                     c.replace += 1;
-                    c.replace_healthy += u32::from(task.is_healthy());
+                    c.replace_healthy += u32::from(task.healthy);
                 }
             }
             return c;
@@ -61,12 +61,13 @@ impl World<'_> {
         // their instances, each a cache miss, are under way while this one is counted.
         let primary = self.services[s].primary();
         for &t in &self.services[s].tasks {
-            let task = &self.tasks[t];
+            let task = self.task_states[t];
             let desired = u32::from(task.desired_running);
             let kept = u32::from(
-                (task.deployment == primary) & (self.cluster.instances[task.instance].status == InstanceStatus::Active),
+                (task.deployment() == primary)
+                    & (self.cluster.instances[task.instance()].status == InstanceStatus::Active),
             );
-            let healthy = u32::from(task.is_healthy());
+            let healthy = u32::from(task.healthy);
             c.stopping += desired ^ 1;
             c.keep += desired & kept;
             c.keep_healthy += desired & kept & healthy;

@@ -2,7 +2,48 @@
 
 use super::*;
 
+/// What a service's minute sample and its scheduler's counts read of a task, kept in one dense
+/// array apart from the tasks. Both count every task of the service, hundreds of them, again and
+/// again; a task with its serving state inline spans a dozen cache lines, far apart from its
+/// service's other tasks, so reading the tasks themselves costs a cache miss each, where these
+/// copies sit five to a line.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) struct TaskState {
+    pub(super) status: TaskStatus,
+    pub(super) desired_running: bool,
+    /// As [`Task::is_healthy`].
+    pub(super) healthy: bool,
+    deployment: u32,
+    instance: u32,
+}
+
+impl TaskState {
+    pub(super) fn of(task: &Task) -> Self {
+        TaskState {
+            status: task.status,
+            desired_running: task.desired_running,
+            healthy: task.is_healthy(),
+            deployment: task.deployment as u32,
+            instance: task.instance as u32,
+        }
+    }
+
+    pub(super) fn deployment(self) -> usize {
+        self.deployment as usize
+    }
+
+    pub(super) fn instance(self) -> usize {
+        self.instance as usize
+    }
+}
+
 impl World<'_> {
+    /// Brings the task's copy in `task_states` up to date; called after each change to what it
+    /// copies.
+    pub(super) fn task_state_changed(&mut self, t: usize) {
+        self.task_states[t] = TaskState::of(&self.tasks[t]);
+    }
+
     /// Places a new task of service `s` on instance `i`: reserves its resources and ports, then
     /// starts PROVISIONING.
     pub(super) fn launch_task(&mut self, s: usize, i: usize, provider: Option<usize>) {
@@ -56,6 +97,7 @@ impl World<'_> {
         self.add_to_footprint(s, t);
         self.cluster.add_group_task(group, i);
         self.billed_tasks.push(billing::BilledTask::of(&self.tasks[t]));
+        self.task_states.push(TaskState::of(&self.tasks[t]));
         self.services[s].tasks.push(t);
         self.services[s].tasks_started += 1;
         let ports = &self.tasks[t].host_ports;
@@ -96,6 +138,7 @@ impl World<'_> {
     /// parallel; the task is RUNNING when its slowest container is.
     pub(super) fn begin_pending(&mut self, t: usize) {
         self.tasks[t].status = TaskStatus::Pending;
+        self.task_state_changed(t);
         let i = self.tasks[t].instance;
         if self.cluster.instances[i].fargate {
             // Fargate bills from the start of the image pull.
@@ -146,6 +189,7 @@ impl World<'_> {
         let why = self.pull_denial(t).unwrap_or_default();
         self.record(EventKind::ImagePullFailed, Some(s), Some(t), Some(i), why);
         self.tasks[t].desired_running = false;
+        self.task_state_changed(t);
         self.tasks[t].stop_reason = Some(StopReason::CannotPullContainer);
         self.deployment_task_failed(t);
         self.finish_stop(t);
@@ -170,6 +214,7 @@ impl World<'_> {
         task.started_at = Some(now);
         let (i, td) = (task.instance, task.task_definition);
         let wait = now - task.created_at;
+        self.task_state_changed(t);
         for c in &self.scenario.task_definitions[td].containers {
             let cached = &mut self.cluster.instances[i].cached_images;
             if !cached.contains(&c.image) {
@@ -203,6 +248,7 @@ impl World<'_> {
             return;
         }
         self.tasks[t].desired_running = false;
+        self.task_state_changed(t);
         self.task_changes += 1;
         self.tasks[t].stop_reason = Some(reason);
         if self.tasks[t].status < TaskStatus::Running {
@@ -219,6 +265,7 @@ impl World<'_> {
     /// `stopTimeout` (SIGKILL).
     pub(super) fn signal_stop(&mut self, t: usize) {
         self.tasks[t].status = TaskStatus::Stopping;
+        self.task_state_changed(t);
         let td = self.tasks[t].task_definition;
         let stop_timeout = self.scenario.task_definitions[td].stop_timeout;
         let exit = self.scenario.shutdown_times[td].sample_duration(&mut self.rng.stop).min(stop_timeout);
@@ -239,6 +286,7 @@ impl World<'_> {
         task.timer.cancel();
         let (s, i, td) = (task.service, task.instance, task.task_definition);
         let reason = task.stop_reason.map_or("", |r| r.text());
+        self.task_state_changed(t);
         let req = &self.requirements[td];
         let inst = &mut self.cluster.instances[i];
         inst.reserved_cpu -= req.cpu;

@@ -334,6 +334,7 @@ impl World<'_> {
         match transition {
             Transition::BecameHealthy => {
                 self.tasks[t].healthy_at = Some(now);
+                self.task_state_changed(t);
                 let detail =
                     format!("target {} port {port} is healthy in target-group {tg_name}", self.cluster.instances[i].id);
                 self.record(EventKind::TargetHealthy, Some(s), Some(t), Some(i), detail);
@@ -341,6 +342,7 @@ impl World<'_> {
             }
             Transition::BecameUnhealthy => {
                 self.tasks[t].healthy_at = None;
+                self.task_state_changed(t);
                 let reason = if reachable { "Health checks failed" } else { "Request timed out" };
                 let detail = format!(
                     "service {} (instance {}) (port {port}) is unhealthy in target-group {tg_name} due to (reason {reason}).",
@@ -391,6 +393,7 @@ impl World<'_> {
             serving.health_timer.cancel();
         }
         self.tasks[t].status = TaskStatus::Deactivating;
+        self.task_state_changed(t);
         let spec = &self.scenario.target_groups[tg];
         let detail = format!(
             "service {} has begun draining connections on 1 tasks; deregistering 1 targets in target-group {} ({} s delay)",
