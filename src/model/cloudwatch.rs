@@ -33,6 +33,20 @@ impl StatSet {
         s
     }
 
+    /// `values` samples of `v` more in the datapoint `set` (tasks that spent the minute alike,
+    /// say): the sum, count, minimum and maximum of as many single samples, in one step.
+    pub fn add_samples(set: &mut Option<StatSet>, v: f64, values: u32) {
+        if values == 0 {
+            return;
+        }
+        let n = f64::from(values);
+        let sum = if values == 1 { v } else { v * n };
+        *set = Some(match *set {
+            None => StatSet { sum, count: n, min: v, max: v },
+            Some(x) => StatSet { sum: x.sum + sum, count: x.count + n, min: x.min.min(v), max: x.max.max(v) },
+        });
+    }
+
     /// A single-valued datapoint (a count, a sum already taken).
     pub fn single(v: f64) -> StatSet {
         StatSet { sum: v, count: 1.0, min: v, max: v }
@@ -326,6 +340,21 @@ mod tests {
         assert_eq!(p.value(Statistic::Maximum), 50.0);
         assert_eq!(p.value(Statistic::Sum), 90.0);
         assert_eq!(p.value(Statistic::SampleCount), 3.0);
+    }
+
+    #[test]
+    fn samples_added_by_count_are_as_many_single_samples() {
+        // Four tasks at 20% CPU counted as one group, then one at 60% and one at 5%: average
+        // (4 × 20 + 60 + 5) / 6 = 24.17, minimum 5, maximum 60.
+        let mut set = None;
+        StatSet::add_samples(&mut set, 20.0, 4);
+        StatSet::add_samples(&mut set, 60.0, 1);
+        StatSet::add_samples(&mut set, 5.0, 1);
+        StatSet::add_samples(&mut set, 99.0, 0);
+        let set = set.unwrap();
+        assert_eq!(Some(set), StatSet::of([20.0, 20.0, 20.0, 20.0, 60.0, 5.0]));
+        assert!((set.value(Statistic::Average) - 145.0 / 6.0).abs() < 1e-12);
+        assert_eq!((set.min, set.max, set.count), (5.0, 60.0, 6.0));
     }
 
     #[test]

@@ -221,8 +221,8 @@ impl<'a> World<'a> {
             let Some(mut scaling) = self.scaling[s].take() else { continue };
             let t = &self.traffic[s];
             let points = [
-                StatSet::of(t.task_cpu_pct.iter().copied()),
-                StatSet::of(t.task_mem_pct.iter().copied()),
+                t.task_cpu_pct,
+                t.task_mem_pct,
                 Some(StatSet::single(row.requests as f64)),
                 (row.healthy_targets > 0)
                     .then(|| StatSet::single(row.requests as f64 / f64::from(row.healthy_targets))),

@@ -7,6 +7,7 @@ use rand::RngExt;
 
 use crate::engine::processor_sharing::{Admission, ProcessorSharing};
 use crate::model::alb::{CONNECTION_TIMEOUT, Target, TargetGroup, TargetState, Transition};
+use crate::model::cloudwatch::StatSet;
 use crate::model::task::Serving;
 use crate::model::task_definition::NetworkMode;
 use crate::model::workload::Arrivals;
@@ -73,9 +74,10 @@ pub(super) struct ServiceTraffic {
     pub(super) mem_reserved: Integral,
     /// Requests in flight in the service's tasks, integrated over time.
     pub(super) in_flight: Integral,
-    /// The minute's per-task CPU and memory utilization, %, for CloudWatch's statistics.
-    pub(super) task_cpu_pct: Vec<f64>,
-    pub(super) task_mem_pct: Vec<f64>,
+    /// The minute's per-task CPU and memory utilization, %, as CloudWatch's statistics of one
+    /// sample per task: a cohort adds its members' samples in one step.
+    pub(super) task_cpu_pct: Option<StatSet>,
+    pub(super) task_mem_pct: Option<StatSet>,
     /// The minute's mean requests in flight per serving task.
     pub(super) in_flight_per_task: Option<f64>,
     /// Requests whose connection the security group dropped, waiting out the connection timeout.
@@ -615,8 +617,8 @@ impl World<'_> {
     pub(super) fn traffic_minute(&mut self, s: usize, sample: &mut ServiceSample) {
         let now = self.now();
         let tasks = std::mem::take(&mut self.services[s].tasks);
-        self.traffic[s].task_cpu_pct.clear();
-        self.traffic[s].task_mem_pct.clear();
+        self.traffic[s].task_cpu_pct = None;
+        self.traffic[s].task_mem_pct = None;
         let mut serving_tasks = 0u32;
         let fluid = self.fluid();
         if fluid {
@@ -625,17 +627,18 @@ impl World<'_> {
                 let baseline = f64::from(self.scenario.task_definitions[c.task_definition].app.memory_baseline);
                 let cpu_pct = pct(c.work, c.reserved_vcpu * MINUTE as f64);
                 let mem_pct = pct(baseline + c.memory_in_flight, reserved_mem);
-                serving_tasks += c.instances.len() as u32;
+                let members = c.instances.len() as u32;
+                serving_tasks += members;
                 for &i in &c.instances {
                     if self.instance_busy_ms.len() <= i {
                         self.instance_busy_ms.resize(i + 1, 0.0);
                     }
                     self.instance_busy_ms[i] += c.work;
-                    let traffic = &mut self.traffic[s];
-                    traffic.minute_busy_cpu_ms += c.work;
-                    traffic.task_cpu_pct.push(cpu_pct);
-                    traffic.task_mem_pct.push(mem_pct);
+                    self.traffic[s].minute_busy_cpu_ms += c.work;
                 }
+                let traffic = &mut self.traffic[s];
+                StatSet::add_samples(&mut traffic.task_cpu_pct, cpu_pct, members);
+                StatSet::add_samples(&mut traffic.task_mem_pct, mem_pct, members);
             }
         }
         for &t in &tasks {
@@ -674,13 +677,13 @@ impl World<'_> {
                 self.instance_busy_ms[i] += m.work;
                 let traffic = &mut self.traffic[s];
                 traffic.minute_busy_cpu_ms += m.work;
-                traffic.task_cpu_pct.push(pct(m.work, m.reserved_vcpu * MINUTE as f64));
-                traffic.task_mem_pct.push(pct(baseline + m.memory_in_flight, reserved_mem));
+                StatSet::add_samples(&mut traffic.task_cpu_pct, pct(m.work, m.reserved_vcpu * MINUTE as f64), 1);
+                StatSet::add_samples(&mut traffic.task_mem_pct, pct(baseline + m.memory_in_flight, reserved_mem), 1);
             } else if self.tasks[t].status == TaskStatus::Running {
                 // A task without load: idle CPU, its app's baseline memory.
                 let traffic = &mut self.traffic[s];
-                traffic.task_cpu_pct.push(0.0);
-                traffic.task_mem_pct.push(pct(baseline, reserved_mem));
+                StatSet::add_samples(&mut traffic.task_cpu_pct, 0.0, 1);
+                StatSet::add_samples(&mut traffic.task_mem_pct, pct(baseline, reserved_mem), 1);
             }
         }
         self.services[s].tasks = tasks;
