@@ -162,8 +162,7 @@ impl RatePattern {
                 if *period == 0 {
                     return mean.max(0.0);
                 }
-                // Integer arithmetic keeps the phase exact however far into the run t is.
-                let offset = (i128::from(t) - i128::from(*phase)).rem_euclid(i128::from(*period));
+                let offset = offset_in_period(t, *phase, *period);
                 sine_rate(*mean, *amplitude, offset as f64 / *period as f64)
             }
             RatePattern::Step { initial, changes } => match changes.partition_point(|c| c.0 <= t) {
@@ -997,9 +996,31 @@ pub struct LatencySlo {
     pub threshold: SimTime,
 }
 
+/// `(t - phase) mod period`, in `0..period`: integer arithmetic keeps the phase exact however
+/// far into the run `t` is, and in `u64` it takes two hardware divisions where the signed
+/// 128-bit remainder takes a library call (the fluid fidelity asks once per workload and second).
+fn offset_in_period(t: SimTime, phase: SimTime, period: SimTime) -> SimTime {
+    let (t, phase) = (t % period, phase % period);
+    if t >= phase { t - phase } else { period - (phase - t) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_offset_in_the_period_is_the_euclidean_remainder() {
+        let period = 24 * HOUR;
+        let cases = [0, 1, period - 1, period, period + 1, 5 * period + 17, u64::MAX / 2, u64::MAX];
+        for t in cases {
+            for phase in [0, 1, 3 * HOUR, period - 1, period, 2 * period + 5, u64::MAX] {
+                let expected = (i128::from(t) - i128::from(phase)).rem_euclid(i128::from(period));
+                assert_eq!(i128::from(offset_in_period(t, phase, period)), expected, "t {t}, phase {phase}");
+            }
+        }
+        // An hour before the phase is 23 hours into the period.
+        assert_eq!(offset_in_period(2 * HOUR, 3 * HOUR, period), 23 * HOUR);
+    }
     use crate::engine::{MINUTE, RngStreams, SECOND};
 
     fn rng(seed: u64) -> SimRng {
