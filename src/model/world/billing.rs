@@ -30,12 +30,77 @@ impl BilledTask {
     }
 }
 
+/// An instance's weights in its cost: per service it hosts, in service order, what its tasks
+/// reserve of the instance's CPU and memory (the mean of the two fractions).
+///
+/// An instance hosts a handful of tasks of a handful of services, so its weights are a short
+/// list of (service, weight) rather than one entry per service, which is what
+/// [`billing::allocate`] takes: sharing its cost out touches only the services it hosts. They
+/// change only when its tasks do, a few instances a minute of a thousand, so they are kept from
+/// one bill to the next rather than worked out again from every task each minute.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct InstanceWeights {
+    pub(super) weights: Vec<(usize, f64)>,
+}
+
 impl World<'_> {
-    /// Bills every instance for the time since the last bill, up to now, and shares it out.
-    ///
-    /// An instance hosts a handful of tasks of a handful of services, so its weights are kept
-    /// as a short list of (service, weight) rather than one entry per service, which is what
-    /// [`billing::allocate`] takes: sharing its cost out touches only the services it hosts.
+    /// Instance `i`'s tasks changed: billing works its weights out again.
+    pub(super) fn instance_tasks_changed(&mut self, i: usize) {
+        if let Some(w) = self.instance_weights.get_mut(i) {
+            *w = None;
+        }
+    }
+
+    /// Instance `i`'s weights, from its tasks.
+    pub(super) fn work_out_instance_weights(&self, i: usize) -> InstanceWeights {
+        let inst = &self.cluster.instances[i];
+        let mut weights: Vec<(usize, f64)> = Vec::new();
+        // An instance's tasks are mostly of one task definition: its weight is worked out once
+        // for a run of them.
+        let mut last: Option<(u32, f64)> = None;
+        for &t in &inst.tasks {
+            let task = self.billed_tasks[t];
+            let w = match last {
+                Some((td, w)) if td == task.task_definition => w,
+                _ => {
+                    let req = &self.requirements[task.task_definition as usize];
+                    let w = (f64::from(req.cpu) / f64::from(inst.registered_cpu.max(1))
+                        + f64::from(req.memory) / f64::from(inst.registered_memory.max(1)))
+                        / 2.0;
+                    last = Some((task.task_definition, w));
+                    w
+                }
+            };
+            match weights.iter_mut().find(|(s, _)| *s == task.service()) {
+                Some((_, x)) => *x += w,
+                None => weights.push((task.service(), w)),
+            }
+        }
+        weights.sort_unstable_by_key(|&(s, _)| s);
+        InstanceWeights { weights }
+    }
+
+    /// Every instance's weights that billing keeps are those its tasks give now.
+    pub(super) fn check_instance_weights(&self) -> Result<(), (String, String)> {
+        for (i, kept) in self.instance_weights.iter().enumerate() {
+            if let Some(kept) = kept
+                && *kept != self.work_out_instance_weights(i)
+            {
+                return Err((
+                    format!("instance {}", self.cluster.instances[i].id),
+                    format!(
+                        "billing keeps its weights as {:?} but its tasks give {:?}",
+                        kept.weights,
+                        self.work_out_instance_weights(i).weights
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Bills every instance for the time since the last bill, up to now, and shares it out by
+    /// the instances' weights.
     pub(super) fn bill(&mut self) {
         let (from, now) = (self.billed_until, self.now());
         if now <= from {
@@ -43,9 +108,6 @@ impl World<'_> {
         }
         self.billed_until = now;
         let n = self.services.len();
-        // Per instance, its services' weights in service order, `start[i]..start[i + 1]`.
-        let mut weights: Vec<(usize, f64)> = Vec::new();
-        let mut start = Vec::with_capacity(self.cluster.instances.len() + 1);
         let mut cluster_weights = vec![0.0; n];
         // A Fargate micro-VM is its task's, all of it: once the task has stopped, the rest of
         // its last minute and the one-minute minimum settled at its end are still its service's
@@ -64,53 +126,19 @@ impl World<'_> {
             ended.sort_unstable();
             ended.dedup();
         }
-        // Every instance's tasks, gathered first: each instance keeps its list apart in memory,
-        // and copying them in a loop that does nothing else lets their loads overlap.
-        let mut hosted: Vec<usize> = Vec::with_capacity(self.billed_tasks.len());
-        let mut hosted_end = Vec::with_capacity(self.cluster.instances.len());
-        for inst in &self.cluster.instances {
-            hosted.extend_from_slice(&inst.tasks);
-            hosted_end.push(hosted.len());
-        }
-        let mut ended = ended.into_iter().peekable();
-        for (i, inst) in self.cluster.instances.iter().enumerate() {
-            let first = weights.len();
-            start.push(first);
-            while let Some((_, s)) = ended.next_if(|&(j, _)| j == i) {
-                weights.push((s, 1.0));
+        let instances = self.cluster.instances.len();
+        self.instance_weights.resize(instances, None);
+        for i in 0..instances {
+            if self.instance_weights[i].is_none() {
+                self.instance_weights[i] = Some(self.work_out_instance_weights(i));
             }
-            let from = if i == 0 { 0 } else { hosted_end[i - 1] };
-            // An instance's tasks are mostly of one task definition: its weight is worked out
-            // once for a run of them.
-            let mut last: Option<(u32, f64)> = None;
-            for &t in &hosted[from..hosted_end[i]] {
-                let task = self.billed_tasks[t];
-                let service = task.service as usize;
-                let w = match last {
-                    Some((td, w)) if td == task.task_definition => w,
-                    _ => {
-                        let req = &self.requirements[task.task_definition as usize];
-                        let w = (f64::from(req.cpu) / f64::from(inst.registered_cpu.max(1))
-                            + f64::from(req.memory) / f64::from(inst.registered_memory.max(1)))
-                            / 2.0;
-                        last = Some((task.task_definition, w));
-                        w
-                    }
-                };
-                match weights[first..].iter_mut().find(|(s, _)| *s == service) {
-                    Some((_, x)) => *x += w,
-                    None => weights.push((service, w)),
-                }
-                if !inst.fargate {
-                    // An empty instance's cost goes to the services that run on instances.
-                    cluster_weights[service] += w;
+            if !self.cluster.instances[i].fargate {
+                // An empty instance's cost goes to the services that run on instances.
+                for &(s, w) in self.instance_weights[i].iter().flat_map(|x| &x.weights) {
+                    cluster_weights[s] += w;
                 }
             }
-            if weights.len() - first > 1 {
-                weights[first..].sort_unstable_by_key(|&(s, _)| s);
-            }
         }
-        start.push(weights.len());
         if cluster_weights.iter().all(|&w| w == 0.0) {
             // No task runs on any instance: an empty instance's cost goes evenly to the services
             // that run on instances (README, "Billing": idle cost goes "to the services that run
@@ -137,14 +165,15 @@ impl World<'_> {
             if ms == 0 || n == 0 {
                 continue;
             }
-            let price = inst.price_per_hour;
-            billing::allocate(
-                billing::cost(price, ms),
-                &weights[start[i]..start[i + 1]],
-                &cluster_weights,
-                &mut to,
-                &mut idle,
-            );
+            let first = ended.partition_point(|&(j, _)| j < i);
+            let ended_here: Vec<(usize, f64)> =
+                ended[first..].iter().take_while(|&&(j, _)| j == i).map(|&(_, s)| (s, 1.0)).collect();
+            let weights = match &self.instance_weights[i] {
+                _ if !ended_here.is_empty() => &ended_here[..],
+                Some(x) => &x.weights[..],
+                None => &[],
+            };
+            billing::allocate(billing::cost(inst.price_per_hour, ms), weights, &cluster_weights, &mut to, &mut idle);
         }
         for s in 0..n {
             let c = &mut self.costs[s];

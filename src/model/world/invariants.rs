@@ -13,8 +13,8 @@
 //!   cohort's members are the tasks that say they are in it, and a service's requests in flight
 //!   are what its tasks hold;
 //! - what is kept per service as tasks come and go (the instances it occupies and what it
-//!   reserves on them) is what its tasks add up to, and billing's and the counts' copies of each
-//!   task are the task's;
+//!   reserves on them) is what its tasks add up to, billing's and the counts' copies of each
+//!   task are the task's, and the weights billing keeps for an instance are what its tasks give;
 //! - billing never decreases: no service's cost, nor the instant instances are billed to;
 //! - simulated time never goes backwards: not between checks, and no event waits in the past.
 //!
@@ -54,6 +54,7 @@ impl World<'_> {
             .and_then(|()| self.check_requests())
             .and_then(|()| self.check_fluid())
             .and_then(|()| self.check_footprints())
+            .and_then(|()| self.check_instance_weights())
             .and_then(|()| self.check_billing());
         match found {
             Ok(()) => {
@@ -376,6 +377,18 @@ service_time = "100ms"
             let v = broken(w);
             assert_eq!(v.entity, "service web");
             assert!(v.problem.contains("in flight"), "{}", v.problem);
+        });
+    }
+
+    #[test]
+    fn instance_weights_that_billing_keeps_stale_are_caught() {
+        after_a_run(&scenario(&[]), |w| {
+            let i = w.instance_weights.iter().position(|x| x.as_ref().is_some_and(|x| !x.weights.is_empty()));
+            let kept = w.instance_weights[i.expect("an instance with tasks")].as_mut().unwrap();
+            kept.weights[0].1 *= 2.0;
+            let v = broken(w);
+            assert!(v.entity.starts_with("instance "), "{v}");
+            assert!(v.problem.contains("billing keeps its weights"), "{v}");
         });
     }
 

@@ -272,6 +272,9 @@ struct World<'a> {
     watch: invariants::Watch,
     /// Billing's copy of each task, by task.
     billed_tasks: Vec<billing::BilledTask>,
+    /// Each instance's weights in its cost, by instance, as billing last worked them out;
+    /// `None` once its tasks have changed (see [`billing::InstanceWeights`]).
+    instance_weights: Vec<Option<billing::InstanceWeights>>,
     /// The counts' copy of each task, by task (see [`tasks::TaskState`]).
     task_states: Vec<tasks::TaskState>,
 }
@@ -340,6 +343,7 @@ impl<'a> World<'a> {
             billed_until: 0,
             watch: Default::default(),
             billed_tasks: Vec::new(),
+            instance_weights: Vec::new(),
             task_states: Vec::new(),
         };
         world.fargate_type = world.add_fargate_type();

@@ -74,6 +74,7 @@ impl World<'_> {
         inst.tasks.push(t);
         let needs_eni = req.needs_eni;
         let static_ports = req.static_host_ports.len();
+        self.instance_tasks_changed(i);
         self.tasks.push(Task {
             id: format!("{}-{number}", self.services[s].name),
             service: s,
@@ -300,6 +301,7 @@ impl World<'_> {
         inst.static_ports_in_use -= self.tasks[t].static_ports;
         inst.tasks.retain(|&x| x != t);
         let drained = inst.status == InstanceStatus::Draining && inst.tasks.is_empty();
+        self.instance_tasks_changed(i);
         let group = self.services[s].group;
         self.cluster.remove_group_task(group, i);
         self.remove_from_footprint(s, t);
