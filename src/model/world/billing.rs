@@ -83,16 +83,12 @@ impl World<'_> {
     /// Every instance's weights that billing keeps are those its tasks give now.
     pub(super) fn check_instance_weights(&self) -> Result<(), (String, String)> {
         for (i, kept) in self.instance_weights.iter().enumerate() {
-            if let Some(kept) = kept
-                && *kept != self.work_out_instance_weights(i)
-            {
+            let Some(kept) = kept else { continue };
+            let given = self.work_out_instance_weights(i);
+            if *kept != given {
                 return Err((
                     format!("instance {}", self.cluster.instances[i].id),
-                    format!(
-                        "billing keeps its weights as {:?} but its tasks give {:?}",
-                        kept.weights,
-                        self.work_out_instance_weights(i).weights
-                    ),
+                    format!("billing keeps its weights as {:?} but its tasks give {:?}", kept.weights, given.weights),
                 ));
             }
         }
@@ -168,11 +164,9 @@ impl World<'_> {
             let first = ended.partition_point(|&(j, _)| j < i);
             let ended_here: Vec<(usize, f64)> =
                 ended[first..].iter().take_while(|&&(j, _)| j == i).map(|&(_, s)| (s, 1.0)).collect();
-            let weights = match &self.instance_weights[i] {
-                _ if !ended_here.is_empty() => &ended_here[..],
-                Some(x) => &x.weights[..],
-                None => &[],
-            };
+            // Every instance's weights were worked out above.
+            let kept = self.instance_weights[i].as_ref().map_or(&[][..], |x| &x.weights[..]);
+            let weights = if ended_here.is_empty() { kept } else { &ended_here[..] };
             billing::allocate(billing::cost(inst.price_per_hour, ms), weights, &cluster_weights, &mut to, &mut idle);
         }
         for s in 0..n {

@@ -1007,20 +1007,9 @@ service_time = "100ms"
         Scenario::from_str_named("cohorts.toml", text, &[]).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// Runs `scenario` event by event up to `until`, checking the fluid books after each, and
-    /// gives the world to `then`.
-    fn run_until(scenario: &Scenario, until: SimTime, then: impl FnOnce(&World<'_>)) {
-        let mut recorder = MemoryRecorder::default();
-        let mut world = World::new(scenario, &mut recorder);
-        while let Some(t) = world.queue.peek_time() {
-            if t > until {
-                break;
-            }
-            let Some((_, event)) = world.queue.pop() else { break };
-            world.handle(event);
-            world.check_fluid().unwrap_or_else(|e| panic!("{e:?}"));
-        }
-        then(&world);
+    /// Runs `world` event by event up to `until`, checking the fluid books after each.
+    fn run_until(world: &mut World<'_>, until: SimTime) {
+        world.step_until(until, |w| w.check_fluid()).unwrap_or_else(|e| panic!("{e:?}"));
     }
 
     /// Each member of target group 0's cohort, with the cohort's work when it joined and its
@@ -1045,19 +1034,20 @@ at = "4m"
 set_desired_count = { service = "web", desired_count = 3 }
 "#;
         let s = scenario(4, 8.0, actions);
-        let mut before = Vec::new();
-        run_until(&s, 2 * MINUTE - 1, |w| before = members(w));
+        let mut recorder = MemoryRecorder::default();
+        let mut w = World::new(&s, &mut recorder);
+        run_until(&mut w, 2 * MINUTE - 1);
+        let before = members(&w);
         assert_eq!(before.len(), 4, "{before:?}");
-        let mut grown = Vec::new();
-        run_until(&s, 4 * MINUTE - 1, |w| grown = members(w));
+        run_until(&mut w, 4 * MINUTE - 1);
+        let grown = members(&w);
         assert_eq!(grown.len(), 6, "{grown:?}");
         assert_eq!(grown[..4], before[..], "the first four stayed");
-        run_until(&s, 6 * MINUTE, |w| {
-            let after = members(w);
-            assert_eq!(after.len(), 3, "{after:?}");
-            assert!(after.iter().all(|m| grown.contains(m)), "{after:?} stayed from {grown:?}");
-            assert!(w.fluid_state.cohorts[0].singles.is_empty());
-        });
+        run_until(&mut w, 6 * MINUTE);
+        let after = members(&w);
+        assert_eq!(after.len(), 3, "{after:?}");
+        assert!(after.iter().all(|m| grown.contains(m)), "{after:?} stayed from {grown:?}");
+        assert!(w.fluid_state.cohorts[0].singles.is_empty());
     }
 
     #[test]
@@ -1073,25 +1063,22 @@ at = "1m"
 set_desired_count = { service = "web", desired_count = 4 }
 "#;
         let s = scenario(1, 6.0, actions);
-        let mut first = None;
-        run_until(&s, MINUTE - 1, |w| {
-            let founders = members(w);
-            assert_eq!(founders.len(), 1, "{founders:?}");
-            assert!(w.fluid_state.cohorts[0].state.backlog > 50.0);
-            first = Some(founders[0].0);
-        });
-        let first = first.unwrap();
-        run_until(&s, 2 * MINUTE, |w| {
-            let cohort = &w.fluid_state.cohorts[0];
-            assert_eq!(cohort.members.len(), 3, "{:?}", cohort.members);
-            assert!(!cohort.members.contains(&first) && cohort.singles == [first]);
-            assert!(w.fluid_state.tasks[first].backlog > 0.0 && cohort.state.backlog == 0.0);
-        });
-        run_until(&s, 6 * MINUTE, |w| {
-            let cohort = &w.fluid_state.cohorts[0];
-            assert_eq!(cohort.members.len(), 4, "{:?}", cohort.members);
-            assert!(cohort.members.contains(&first));
-        });
+        let mut recorder = MemoryRecorder::default();
+        let mut w = World::new(&s, &mut recorder);
+        run_until(&mut w, MINUTE - 1);
+        let founders = members(&w);
+        assert_eq!(founders.len(), 1, "{founders:?}");
+        assert!(w.fluid_state.cohorts[0].state.backlog > 50.0);
+        let first = founders[0].0;
+        run_until(&mut w, 2 * MINUTE);
+        let cohort = &w.fluid_state.cohorts[0];
+        assert_eq!(cohort.members.len(), 3, "{:?}", cohort.members);
+        assert!(!cohort.members.contains(&first) && cohort.singles == [first]);
+        assert!(w.fluid_state.tasks[first].backlog > 0.0 && cohort.state.backlog == 0.0);
+        run_until(&mut w, 6 * MINUTE);
+        let cohort = &w.fluid_state.cohorts[0];
+        assert_eq!(cohort.members.len(), 4, "{:?}", cohort.members);
+        assert!(cohort.members.contains(&first));
     }
 
     #[test]

@@ -403,6 +403,24 @@ impl<'a> World<'a> {
         Ok(())
     }
 
+    /// For tests: handles the events up to `until` one by one, and `check`s the world after each.
+    #[cfg(test)]
+    fn step_until(
+        &mut self,
+        until: SimTime,
+        mut check: impl FnMut(&World<'_>) -> Result<(), (String, String)>,
+    ) -> Result<(), (String, String)> {
+        while let Some(t) = self.queue.peek_time() {
+            if t > until {
+                break;
+            }
+            let Some((_, event)) = self.queue.pop() else { break };
+            self.handle(event);
+            check(self)?;
+        }
+        Ok(())
+    }
+
     fn violation(&self, event: &dyn std::fmt::Debug, entity: String, problem: String) -> InvariantViolation {
         InvariantViolation { time: self.now(), event: format!("{event:?}"), entity, problem }
     }

@@ -224,15 +224,7 @@ set_desired_count = { service = "worker", desired_count = 5 }
         let scenario = Scenario::from_str_named("hosts.toml", SCENARIO.into(), &sets).unwrap_or_else(|e| panic!("{e}"));
         let mut recorder = MemoryRecorder::default();
         let mut world = World::new(&scenario, &mut recorder);
-        while let Some(t) = world.queue.peek_time() {
-            if t > scenario.duration {
-                break;
-            }
-            let Some((_, event)) = world.queue.pop() else { break };
-            world.handle(event);
-            world.check_footprints()?;
-            world.check_fluid()?;
-        }
+        world.step_until(scenario.duration, |w| w.check_footprints().and_then(|()| w.check_fluid()))?;
         assert!(world.services.iter().all(|svc| svc.tasks_stopped > 0 || svc.tasks_started > 2));
         tamper(&mut world);
         world.check_footprints()
