@@ -454,7 +454,13 @@ impl ExponentialMixture {
                 / total
         };
         let (smallest, largest) = (self.means[0].0 as f64, self.means[self.means.len() - 1].0 as f64);
-        ps.map(|p| {
+        let mut out = [0; N];
+        for (i, &p) in ps.iter().enumerate() {
+            // A percentile asked twice (the SLO's is often the 99th) is searched for once.
+            if let Some(j) = ps[..i].iter().position(|&x| x == p) {
+                out[i] = out[j];
+                continue;
+            }
             let q = (p / 100.0).clamp(0.0, 1.0 - 1e-9);
             let l = -(1.0 - q).ln();
             let (mut lo, mut hi) = ((smallest * l).floor() as u64, (largest * l).ceil() as u64);
@@ -462,8 +468,9 @@ impl ExponentialMixture {
                 let mid = lo + (hi - lo) / 2;
                 if below(mid as f64 + 0.5) < q { lo = mid + 1 } else { hi = mid }
             }
-            lo
-        })
+            out[i] = lo;
+        }
+        out
     }
 }
 

@@ -377,7 +377,7 @@ impl Batch {
         if answered <= 0.0 {
             return;
         }
-        let whole = (counts.answered + answered).floor();
+        let whole = crate::engine::floor_non_negative(counts.answered + answered);
         counts.answered = counts.answered + answered - whole;
         let k = whole as u64;
         if k > 0 {
@@ -429,7 +429,7 @@ impl World<'_> {
             let expected = spec.arrivals.expected_arrivals(from.max(spec.start), now.max(spec.start));
             let carry = &mut self.fluid_state.carry[w];
             let total = carry.arrivals + expected;
-            let n = total.floor();
+            let n = crate::engine::floor_non_negative(total);
             carry.arrivals = total - n;
             self.traffic[s].minute_requests += n as u64;
             let mut tg = spec.target_group;
@@ -813,7 +813,7 @@ impl World<'_> {
     /// Whole errors to the minute's count; the fractions wait for the next second.
     fn fluid_flush_counts(&mut self) {
         for (s, counts) in self.fluid_state.counts.iter_mut().enumerate() {
-            let e = counts.errors.floor();
+            let e = crate::engine::floor_non_negative(counts.errors);
             counts.errors -= e;
             self.traffic[s].minute_errors += e as u64;
         }

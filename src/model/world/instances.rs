@@ -67,7 +67,7 @@ impl World<'_> {
 
     pub(super) fn instance_booted(&mut self, i: usize) {
         let group = self.cluster.instances[i].group;
-        self.cluster.instances[i].status = InstanceStatus::Registering;
+        self.set_instance_status(i, InstanceStatus::Registering);
         let delay =
             self.scenario.auto_scaling_groups[group].agent_registration_time.sample_duration(&mut self.rng.launch);
         let generation = self.cluster.instances[i].timer.arm();
@@ -78,9 +78,8 @@ impl World<'_> {
 
     pub(super) fn instance_registered(&mut self, i: usize) {
         let now = self.now();
-        let inst = &mut self.cluster.instances[i];
-        inst.status = InstanceStatus::Active;
-        inst.registered_at = Some(now);
+        self.set_instance_status(i, InstanceStatus::Active);
+        self.cluster.instances[i].registered_at = Some(now);
         let detail = format!(
             "{} in {}: {} CPU units, {} MiB registered",
             self.cluster.instance_type_of(i).name,
@@ -109,7 +108,7 @@ impl World<'_> {
         if self.cluster.instances[i].status != InstanceStatus::Active {
             return;
         }
-        self.cluster.instances[i].status = InstanceStatus::Draining;
+        self.set_instance_status(i, InstanceStatus::Draining);
         let n = self.cluster.instances[i].tasks.len();
         self.record(
             EventKind::InstanceDraining,
@@ -133,7 +132,7 @@ impl World<'_> {
         if self.cluster.instances[i].status != InstanceStatus::Draining {
             return;
         }
-        self.cluster.instances[i].status = InstanceStatus::Active;
+        self.set_instance_status(i, InstanceStatus::Active);
         self.record(EventKind::InstanceActivated, None, None, Some(i), "container instance set back to ACTIVE".into());
         self.capacity_grew();
     }
@@ -157,7 +156,7 @@ impl World<'_> {
             self.request_schedule();
             return;
         }
-        self.cluster.instances[i].status = InstanceStatus::Inactive;
+        self.set_instance_status(i, InstanceStatus::Inactive);
         self.cluster.instances[i].terminated_at = Some(self.now());
         self.cluster.instances[i].timer.cancel();
         let group = self.cluster.instances[i].group;

@@ -277,6 +277,8 @@ struct World<'a> {
     instance_weights: Vec<Option<billing::InstanceWeights>>,
     /// The counts' copy of each task, by task (see [`tasks::TaskState`]).
     task_states: Vec<tasks::TaskState>,
+    /// Each service's tasks by deployment and class, by service (see [`tasks::TaskTally`]).
+    task_tallies: Vec<tasks::TaskTally>,
 }
 
 impl<'a> World<'a> {
@@ -345,6 +347,7 @@ impl<'a> World<'a> {
             billed_tasks: Vec::new(),
             instance_weights: Vec::new(),
             task_states: Vec::new(),
+            task_tallies: vec![tasks::TaskTally::default(); scenario.services.len()],
         };
         world.fargate_type = world.add_fargate_type();
         world.group_dedication = scenario

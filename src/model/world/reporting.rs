@@ -29,22 +29,23 @@ impl World<'_> {
         let (mut running, mut starting, mut stopping) = (0, 0, 0);
         let primary = svc.primary();
         let (mut primary_running, mut primary_healthy, mut active_running, mut active_healthy) = (0, 0, 0, 0);
-        // Counted without a branch on what each task is, so that the reads of the next tasks,
-        // each a cache miss, are under way while this one is counted.
-        for &t in &svc.tasks {
-            let task = self.task_states[t];
-            let is_running = u32::from(task.status == TaskStatus::Running);
-            let healthy = u32::from(task.healthy);
-            let of_primary = u32::from(task.deployment() == primary);
-            primary_running += is_running & of_primary;
-            primary_healthy += healthy & of_primary;
-            active_running += is_running & (of_primary ^ 1);
-            active_healthy += healthy & (of_primary ^ 1);
-            let desired = u32::from(task.desired_running);
-            running += is_running & desired;
-            starting += u32::from(matches!(task.status, TaskStatus::Provisioning | TaskStatus::Pending));
-            stopping += (is_running & (desired ^ 1))
-                | u32::from(matches!(task.status, TaskStatus::Deactivating | TaskStatus::Stopping));
+        for (deployment, class, n) in self.task_tallies[s].classes() {
+            let is_running = class.status == TaskStatus::Running;
+            let healthy = if class.healthy { n } else { 0 };
+            let running_n = if is_running { n } else { 0 };
+            if deployment == primary {
+                primary_running += running_n;
+                primary_healthy += healthy;
+            } else {
+                active_running += running_n;
+                active_healthy += healthy;
+            }
+            match class.status {
+                TaskStatus::Provisioning | TaskStatus::Pending => starting += n,
+                TaskStatus::Running if class.desired_running => running += n,
+                TaskStatus::Running | TaskStatus::Deactivating | TaskStatus::Stopping => stopping += n,
+                TaskStatus::Stopped => {}
+            }
         }
         let footprint = svc.footprint;
         let pct = |used: f64, total: u64| if total == 0 { 0.0 } else { 100.0 * used / total as f64 };
@@ -161,11 +162,22 @@ impl World<'_> {
         {
             return Err((format!("task {}", self.tasks[t].id), "billing's copy of the task differs".into()));
         }
-        if let Some(t) = (0..self.tasks.len()).find(|&t| self.task_states[t] != tasks::TaskState::of(&self.tasks[t])) {
+        if let Some(t) = (0..self.tasks.len())
+            .find(|&t| self.task_states[t] != tasks::TaskState::of(&self.tasks[t], &self.cluster))
+        {
             return Err((
                 format!("task {}", self.tasks[t].id),
                 format!("the counts' copy {:?} differs from the task", self.task_states[t]),
             ));
+        }
+        for (s, svc) in self.services.iter().enumerate() {
+            let recounted = tasks::TaskTally::of(&svc.tasks, &self.task_states);
+            if self.task_tallies[s] != recounted {
+                return Err((
+                    format!("service {}", svc.name),
+                    format!("its tasks are tallied as {:?} but count up to {recounted:?}", self.task_tallies[s]),
+                ));
+            }
         }
         Ok(())
     }

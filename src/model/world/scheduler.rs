@@ -57,22 +57,18 @@ impl World<'_> {
             }
             return c;
         }
-        // Counted without a branch on what each task is, so that the reads of the next tasks and
-        // their instances, each a cache miss, are under way while this one is counted.
         let primary = self.services[s].primary();
-        for &t in &self.services[s].tasks {
-            let task = self.task_states[t];
-            let desired = u32::from(task.desired_running);
-            let kept = u32::from(
-                (task.deployment() == primary)
-                    & (self.cluster.instances[task.instance()].status == InstanceStatus::Active),
-            );
-            let healthy = u32::from(task.healthy);
-            c.stopping += desired ^ 1;
-            c.keep += desired & kept;
-            c.keep_healthy += desired & kept & healthy;
-            c.replace += desired & (kept ^ 1);
-            c.replace_healthy += desired & (kept ^ 1) & healthy;
+        for (deployment, class, n) in self.task_tallies[s].classes() {
+            let healthy = if class.healthy { n } else { 0 };
+            if !class.desired_running {
+                c.stopping += n;
+            } else if deployment == primary && class.on_active_instance {
+                c.keep += n;
+                c.keep_healthy += healthy;
+            } else {
+                c.replace += n;
+                c.replace_healthy += healthy;
+            }
         }
         c
     }

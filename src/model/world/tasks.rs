@@ -3,26 +3,28 @@
 use super::*;
 
 /// What a service's minute sample and its scheduler's counts read of a task, kept in one dense
-/// array apart from the tasks. Both count every task of the service, hundreds of them, again and
-/// again; a task with its serving state inline spans a dozen cache lines, far apart from its
-/// service's other tasks, so reading the tasks themselves costs a cache miss each, where these
-/// copies sit five to a line.
+/// array apart from the tasks. A task with its serving state inline spans a dozen cache lines,
+/// far apart from its service's other tasks; these copies sit five to a line, and each change to
+/// one moves the task between classes of its service's [`TaskTally`].
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(super) struct TaskState {
     pub(super) status: TaskStatus,
     pub(super) desired_running: bool,
     /// As [`Task::is_healthy`].
     pub(super) healthy: bool,
+    /// Whether the task's instance is ACTIVE: a task on a DRAINING one is replaced.
+    pub(super) on_active_instance: bool,
     deployment: u32,
     instance: u32,
 }
 
 impl TaskState {
-    pub(super) fn of(task: &Task) -> Self {
+    pub(super) fn of(task: &Task, cluster: &Cluster) -> Self {
         TaskState {
             status: task.status,
             desired_running: task.desired_running,
             healthy: task.is_healthy(),
+            on_active_instance: cluster.instances[task.instance].status == InstanceStatus::Active,
             deployment: task.deployment as u32,
             instance: task.instance as u32,
         }
@@ -35,13 +37,105 @@ impl TaskState {
     pub(super) fn instance(self) -> usize {
         self.instance as usize
     }
+
+    /// The task's class in its service's tally, `None` once STOPPED: a stopped task has left its
+    /// service.
+    fn class(self) -> Option<usize> {
+        let status = LIVE_STATUSES.iter().position(|&x| x == self.status)?;
+        Some(
+            status << 3
+                | usize::from(self.desired_running) << 2
+                | usize::from(self.healthy) << 1
+                | usize::from(self.on_active_instance),
+        )
+    }
+}
+
+/// The statuses of a task its service still counts, in class order.
+const LIVE_STATUSES: [TaskStatus; 5] =
+    [TaskStatus::Provisioning, TaskStatus::Pending, TaskStatus::Running, TaskStatus::Deactivating, TaskStatus::Stopping];
+const CLASSES: usize = LIVE_STATUSES.len() << 3;
+
+/// What a class of tasks in a [`TaskTally`] stands for.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct TaskClass {
+    pub(super) status: TaskStatus,
+    pub(super) desired_running: bool,
+    pub(super) healthy: bool,
+    pub(super) on_active_instance: bool,
+}
+
+/// A service's live tasks (all but STOPPED), counted by deployment and by class: what the
+/// minute's sample and the scheduler's counts ask of each task (its status, whether it is meant
+/// to run, healthy, on an ACTIVE instance). Both ask again and again, the sample for every
+/// service each minute and the scheduler at every pass, of hundreds of tasks a service; the tally
+/// answers from a few dozen counters, kept as each task's state changes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct TaskTally {
+    /// By deployment, then by [`TaskState::class`].
+    by_deployment: Vec<[u32; CLASSES]>,
+}
+
+impl TaskTally {
+    fn add(&mut self, state: TaskState) {
+        let Some(c) = state.class() else { return };
+        let d = state.deployment();
+        if self.by_deployment.len() <= d {
+            self.by_deployment.resize(d + 1, [0; CLASSES]);
+        }
+        self.by_deployment[d][c] += 1;
+    }
+
+    fn remove(&mut self, state: TaskState) {
+        if let Some(c) = state.class() {
+            self.by_deployment[state.deployment()][c] -= 1;
+        }
+    }
+
+    /// Each class that holds tasks: its deployment, what it stands for, how many tasks.
+    pub(super) fn classes(&self) -> impl Iterator<Item = (usize, TaskClass, u32)> + '_ {
+        self.by_deployment.iter().enumerate().flat_map(|(d, classes)| {
+            classes.iter().enumerate().filter(|&(_, &n)| n > 0).map(move |(c, &n)| {
+                let class = TaskClass {
+                    status: LIVE_STATUSES[c >> 3],
+                    desired_running: c & 4 != 0,
+                    healthy: c & 2 != 0,
+                    on_active_instance: c & 1 != 0,
+                };
+                (d, class, n)
+            })
+        })
+    }
+
+    /// The tally of `tasks`, from their states.
+    pub(super) fn of(tasks: &[usize], states: &[TaskState]) -> Self {
+        let mut tally = TaskTally::default();
+        for &t in tasks {
+            tally.add(states[t]);
+        }
+        tally
+    }
 }
 
 impl World<'_> {
-    /// Brings the task's copy in `task_states` up to date; called after each change to what it
-    /// copies.
+    /// Brings the task's copy in `task_states`, and its service's tally, up to date; called after
+    /// each change to what it copies.
     pub(super) fn task_state_changed(&mut self, t: usize) {
-        self.task_states[t] = TaskState::of(&self.tasks[t]);
+        let state = TaskState::of(&self.tasks[t], &self.cluster);
+        let old = std::mem::replace(&mut self.task_states[t], state);
+        if old != state {
+            let tally = &mut self.task_tallies[self.tasks[t].service];
+            tally.remove(old);
+            tally.add(state);
+        }
+    }
+
+    /// Sets instance `i`'s status; its tasks' copies follow.
+    pub(super) fn set_instance_status(&mut self, i: usize, status: InstanceStatus) {
+        self.cluster.instances[i].status = status;
+        for k in 0..self.cluster.instances[i].tasks.len() {
+            self.task_state_changed(self.cluster.instances[i].tasks[k]);
+        }
     }
 
     /// Places a new task of service `s` on instance `i`: reserves its resources and ports, then
@@ -98,7 +192,9 @@ impl World<'_> {
         self.add_to_footprint(s, t);
         self.cluster.add_group_task(group, i);
         self.billed_tasks.push(billing::BilledTask::of(&self.tasks[t]));
-        self.task_states.push(TaskState::of(&self.tasks[t]));
+        let state = TaskState::of(&self.tasks[t], &self.cluster);
+        self.task_states.push(state);
+        self.task_tallies[s].add(state);
         self.services[s].tasks.push(t);
         self.services[s].tasks_started += 1;
         let ports = &self.tasks[t].host_ports;
