@@ -331,7 +331,7 @@ impl World<'_> {
             if self.target_groups[tg].target(k).state == TargetState::Draining {
                 continue;
             }
-            self.target_groups[tg].set_draining(k);
+            self.change_target(tg, k, |group| group.set_draining(k));
             if let Some(serving) = self.tasks[t].serving.as_mut() {
                 serving.health_timer.cancel();
             }

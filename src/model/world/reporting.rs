@@ -162,8 +162,8 @@ impl World<'_> {
         {
             return Err((format!("task {}", self.tasks[t].id), "billing's copy of the task differs".into()));
         }
-        if let Some(t) = (0..self.tasks.len())
-            .find(|&t| self.task_states[t] != tasks::TaskState::of(&self.tasks[t], &self.cluster))
+        if let Some(t) =
+            (0..self.tasks.len()).find(|&t| self.task_states[t] != tasks::TaskState::of(&self.tasks[t], &self.cluster))
         {
             return Err((
                 format!("task {}", self.tasks[t].id),
@@ -171,6 +171,16 @@ impl World<'_> {
             ));
         }
         for (s, svc) in self.services.iter().enumerate() {
+            let healthy = self.recount_healthy_targets(s);
+            if self.traffic[s].healthy_targets != healthy {
+                return Err((
+                    format!("service {}", svc.name),
+                    format!(
+                        "{} healthy targets kept but {healthy} in its target groups",
+                        self.traffic[s].healthy_targets
+                    ),
+                ));
+            }
             let recounted = tasks::TaskTally::of(&svc.tasks, &self.task_states);
             if self.task_tallies[s] != recounted {
                 return Err((
@@ -270,6 +280,13 @@ set_desired_count = { service = "worker", desired_count = 5 }
                 w.task_states[t].healthy = !w.task_states[t].healthy;
             });
             assert!(missed_health.is_err(), "{fidelity}");
+            let missed_target = run_checking_footprints(fidelity, |w| w.traffic[0].healthy_targets += 1);
+            assert!(missed_target.is_err(), "{fidelity}");
+            let missed_drain = run_checking_footprints(fidelity, |w| {
+                let i = w.tasks[w.services[0].tasks[0]].instance;
+                w.cluster.instances[i].status = InstanceStatus::Draining;
+            });
+            assert!(missed_drain.is_err(), "{fidelity}");
         }
     }
 }

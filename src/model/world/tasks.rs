@@ -52,8 +52,13 @@ impl TaskState {
 }
 
 /// The statuses of a task its service still counts, in class order.
-const LIVE_STATUSES: [TaskStatus; 5] =
-    [TaskStatus::Provisioning, TaskStatus::Pending, TaskStatus::Running, TaskStatus::Deactivating, TaskStatus::Stopping];
+const LIVE_STATUSES: [TaskStatus; 5] = [
+    TaskStatus::Provisioning,
+    TaskStatus::Pending,
+    TaskStatus::Running,
+    TaskStatus::Deactivating,
+    TaskStatus::Stopping,
+];
 const CLASSES: usize = LIVE_STATUSES.len() << 3;
 
 /// What a class of tasks in a [`TaskTally`] stands for.

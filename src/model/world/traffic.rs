@@ -55,6 +55,8 @@ pub(super) struct ServiceTraffic {
     /// The fluid fidelity's minute: each second's mean response times.
     pub(super) minute_means: ExponentialMixture,
     pub(super) minute_busy_cpu_ms: f64,
+    /// The service's targets in state `healthy`, in every target group.
+    pub(super) healthy_targets: u32,
     pub(super) requests: u64,
     pub(super) errors: u64,
     pub(super) latency: LatencyHistogram,
@@ -196,8 +198,16 @@ impl World<'_> {
         self.services[task.service].deployments[task.deployment].target_group
     }
 
-    /// Healthy targets of a service, over every target group its task sets use.
+    /// Healthy targets of a service, over every target group its task sets use: kept as targets
+    /// change (see [`World::change_target`]) rather than counted over the groups each minute.
     fn service_healthy_targets(&self, s: usize) -> u32 {
+        self.traffic[s].healthy_targets
+    }
+
+    /// Service `s`'s healthy targets counted afresh over the target groups its deployments use;
+    /// a target there is of one of its tasks, since a task registers only in its own
+    /// deployment's group (see `register_target`).
+    pub(super) fn recount_healthy_targets(&self, s: usize) -> u32 {
         let mut groups: Vec<usize> = self.services[s].deployments.iter().filter_map(|d| d.target_group).collect();
         groups.sort_unstable();
         groups.dedup();
@@ -211,6 +221,23 @@ impl World<'_> {
                     .count() as u32
             })
             .sum()
+    }
+
+    /// Changes the target in slot `k` of group `tg` by `change`; its service's count of healthy
+    /// targets follows, whether the target turns healthy, stops being healthy or leaves.
+    pub(super) fn change_target<R>(&mut self, tg: usize, k: usize, change: impl FnOnce(&mut TargetGroup) -> R) -> R {
+        let target = self.target_groups[tg].target(k);
+        let (task, was_healthy) = (target.task, target.state == TargetState::Healthy);
+        let result = change(&mut self.target_groups[tg]);
+        let is_healthy =
+            self.target_groups[tg].targets().get(k).is_some_and(|x| x.task == task && x.state == TargetState::Healthy);
+        let healthy = &mut self.traffic[self.billed_tasks[task].service()].healthy_targets;
+        match (was_healthy, is_healthy) {
+            (false, true) => *healthy += 1,
+            (true, false) => *healthy -= 1,
+            _ => {}
+        }
+        result
     }
 
     /// Whether the targets' security group admits the load balancer on a port.
@@ -329,9 +356,9 @@ impl World<'_> {
         let reachable = serving.reachable;
         let success =
             self.tasks[t].status == TaskStatus::Running && now >= serving.ready_at && reachable && app_healthy;
-        let hc = self.scenario.target_groups[tg].health_check;
-        let transition = self.target_groups[tg].record_check(k, success, &hc);
         let (i, port) = (self.tasks[t].instance, serving.port);
+        let hc = self.scenario.target_groups[tg].health_check;
+        let transition = self.change_target(tg, k, |group| group.record_check(k, success, &hc));
         let tg_name = &self.scenario.target_groups[tg].name;
         match transition {
             Transition::BecameHealthy => {
@@ -390,7 +417,7 @@ impl World<'_> {
         let s = self.tasks[t].service;
         let Some(tg) = self.task_target_group(t) else { return false };
         let Some(k) = self.target_slot(tg, t) else { return false };
-        self.target_groups[tg].set_draining(k);
+        self.change_target(tg, k, |group| group.set_draining(k));
         if let Some(serving) = self.tasks[t].serving.as_mut() {
             serving.health_timer.cancel();
         }
@@ -423,7 +450,7 @@ impl World<'_> {
         if let Some(tg) = self.task_target_group(t)
             && let Some(k) = self.target_slot(tg, t)
         {
-            self.target_groups[tg].remove(k);
+            self.change_target(tg, k, |group| group.remove(k));
         }
     }
 
