@@ -70,16 +70,15 @@ pub fn billed(ran: SimTime) -> SimTime {
 /// instances, not services; this is the usual full-absorption allocation].
 ///
 /// `weights` lists only the services the instance hosts, in service order: a cluster has many
-/// services and an instance few.
-pub fn allocate(cost: f64, weights: &[(usize, f64)], cluster_weights: &[f64], to: &mut [f64], idle_to: &mut [f64]) {
-    let total: f64 = weights.iter().map(|&(_, w)| w).sum();
+/// services and an instance few. `cluster_weights` is read only when they add up to nothing.
+pub fn allocate(cost: f64, weights: &CostWeights, cluster_weights: &[f64], to: &mut [f64], idle_to: &mut [f64]) {
+    let total = weights.total;
     let idle = cost * (1.0 - total.min(1.0));
-    for &(s, w) in weights {
+    for &(s, w, _) in &weights.weights {
         to[s] += cost * w;
     }
     if total > 0.0 {
-        for &(s, w) in weights {
-            let share = w / total;
+        for &(s, _, share) in &weights.weights {
             to[s] += idle * share;
             idle_to[s] += idle * share;
         }
@@ -91,6 +90,35 @@ pub fn allocate(cost: f64, weights: &[(usize, f64)], cluster_weights: &[f64], to
         let share = if total > 0.0 { cluster_weights[s] / total } else { 1.0 / n as f64 };
         to[s] += idle * share;
         idle_to[s] += idle * share;
+    }
+}
+
+/// An instance's weights in its cost by service, for [`allocate`], with their sum and each one's
+/// share of the sum worked out once: they change only when the instance's tasks do, while its
+/// cost is shared out every minute.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CostWeights {
+    /// (service, weight, share of the total), in service order.
+    weights: Vec<(usize, f64, f64)>,
+    total: f64,
+}
+
+impl CostWeights {
+    pub fn new(weights: &[(usize, f64)]) -> Self {
+        let total: f64 = weights.iter().map(|&(_, w)| w).sum();
+        let share = |w: f64| if total > 0.0 { w / total } else { 0.0 };
+        CostWeights { weights: weights.iter().map(|&(s, w)| (s, w, share(w))).collect(), total }
+    }
+
+    /// Each service's weight, in service order.
+    pub fn weights(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
+        self.weights.iter().map(|&(s, w, _)| (s, w))
+    }
+
+    /// Whether the weights add up to nothing, so that the instance's cost goes to the cluster's
+    /// services (see [`allocate`]).
+    pub fn is_idle(&self) -> bool {
+        self.total <= 0.0
     }
 }
 
@@ -140,17 +168,17 @@ mod tests {
     fn allocation_adds_up_and_separates_idle() {
         // Service 0 reserves 50% of the instance, service 1 25%: 25% is idle, shared 2:1.
         let (mut to, mut idle) = (vec![0.0; 2], vec![0.0; 2]);
-        allocate(1.0, &[(0, 0.5), (1, 0.25)], &[0.5, 0.25], &mut to, &mut idle);
+        allocate(1.0, &CostWeights::new(&[(0, 0.5), (1, 0.25)]), &[0.5, 0.25], &mut to, &mut idle);
         assert!((to[0] + to[1] - 1.0).abs() < 1e-12);
         assert!((idle[0] - 0.25 * 2.0 / 3.0).abs() < 1e-12);
         assert!((to[0] - (0.5 + 0.25 * 2.0 / 3.0)).abs() < 1e-12);
         // An empty instance's cost goes to the services by their cluster-wide weight.
         let (mut to, mut idle) = (vec![0.0; 2], vec![0.0; 2]);
-        allocate(1.0, &[], &[0.1, 0.3], &mut to, &mut idle);
+        allocate(1.0, &CostWeights::new(&[]), &[0.1, 0.3], &mut to, &mut idle);
         assert!((to[1] - 0.75).abs() < 1e-12 && (idle[0] - 0.25).abs() < 1e-12);
         // Nothing runs anywhere: evenly.
         let (mut to, mut idle) = (vec![0.0; 2], vec![0.0; 2]);
-        allocate(1.0, &[], &[0.0, 0.0], &mut to, &mut idle);
+        allocate(1.0, &CostWeights::new(&[]), &[0.0, 0.0], &mut to, &mut idle);
         assert_eq!(to, vec![0.5, 0.5]);
     }
 
@@ -166,7 +194,7 @@ mod tests {
             let (mut full_to, mut full_idle) = (to.clone(), idle.clone());
             for (k, row) in rows.iter().enumerate() {
                 let cost = 0.096 * (k + 1) as f64 / 60.0;
-                allocate(cost, row, &cluster_weights, &mut to, &mut idle);
+                allocate(cost, &CostWeights::new(row), &cluster_weights, &mut to, &mut idle);
                 let mut full = vec![0.0; n];
                 for &(s, w) in row.iter() {
                     full[s] = w;

@@ -30,6 +30,28 @@ impl BilledTask {
     }
 }
 
+/// What billing reads of an instance, kept in one dense array apart from the instances: each
+/// minute's bill reads every instance not yet settled, a thousand of them, and an instance
+/// spans several cache lines.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct BilledInstance {
+    launched_at: SimTime,
+    terminated_at: Option<SimTime>,
+    price_per_hour: f64,
+    fargate: bool,
+}
+
+impl BilledInstance {
+    pub(super) fn of(inst: &ContainerInstance) -> Self {
+        BilledInstance {
+            launched_at: inst.launched_at,
+            terminated_at: inst.terminated_at,
+            price_per_hour: inst.price_per_hour,
+            fargate: inst.fargate,
+        }
+    }
+}
+
 /// An instance's weights in its cost: per service it hosts, in service order, what its tasks
 /// reserve of the instance's CPU and memory (the mean of the two fractions).
 ///
@@ -38,16 +60,21 @@ impl BilledTask {
 /// [`billing::allocate`] takes: sharing its cost out touches only the services it hosts. They
 /// change only when its tasks do, a few instances a minute of a thousand, so they are kept from
 /// one bill to the next rather than worked out again from every task each minute.
-#[derive(Clone, Debug, PartialEq)]
-pub(super) struct InstanceWeights {
-    pub(super) weights: Vec<(usize, f64)>,
-}
+pub(super) type InstanceWeights = billing::CostWeights;
 
 impl World<'_> {
     /// Instance `i`'s tasks changed: billing works its weights out again.
     pub(super) fn instance_tasks_changed(&mut self, i: usize) {
         if let Some(w) = self.instance_weights.get_mut(i) {
             *w = None;
+        }
+    }
+
+    /// Instance `i`'s launch or termination time changed: billing's copy follows. An instance
+    /// billing has not seen yet is copied at the next bill.
+    pub(super) fn instance_billing_changed(&mut self, i: usize) {
+        if let Some(billed) = self.billed_instances.get_mut(i) {
+            *billed = BilledInstance::of(&self.cluster.instances[i]);
         }
     }
 
@@ -77,10 +104,11 @@ impl World<'_> {
             }
         }
         weights.sort_unstable_by_key(|&(s, _)| s);
-        InstanceWeights { weights }
+        InstanceWeights::new(&weights)
     }
 
-    /// Every instance's weights that billing keeps are those its tasks give now.
+    /// Every instance's weights that billing keeps are those its tasks give now, its copy of
+    /// every instance is the instance's, and every instance it has yet to settle is listed.
     pub(super) fn check_instance_weights(&self) -> Result<(), (String, String)> {
         for (i, kept) in self.instance_weights.iter().enumerate() {
             let Some(kept) = kept else { continue };
@@ -88,66 +116,92 @@ impl World<'_> {
             if *kept != given {
                 return Err((
                     format!("instance {}", self.cluster.instances[i].id),
-                    format!("billing keeps its weights as {:?} but its tasks give {:?}", kept.weights, given.weights),
+                    format!("billing keeps its weights as {kept:?} but its tasks give {given:?}"),
                 ));
+            }
+        }
+        for (i, billed) in self.billed_instances.iter().enumerate() {
+            let inst = &self.cluster.instances[i];
+            if *billed != BilledInstance::of(inst) {
+                return Err((format!("instance {}", inst.id), format!("billing's copy {billed:?} differs from it")));
+            }
+            let unsettled = inst.terminated_at.is_none_or(|t| t > self.billed_until);
+            if unsettled && self.instances_to_bill.binary_search(&i).is_err() {
+                return Err((format!("instance {}", inst.id), "billing has dropped it before settling it".into()));
             }
         }
         Ok(())
     }
 
+    /// What every instance's tasks weigh, per service, across the cluster: where an instance's
+    /// cost goes when it hosts no task. When no task runs on any instance, an empty instance's
+    /// cost goes evenly to the services that run on instances (README, "Billing": idle cost goes
+    /// "to the services that run on instances"), never to a Fargate service, whose tasks no
+    /// instance ever hosts. Without any such service, `allocate` shares it evenly among all, so
+    /// that the services' costs still add up to the bill.
+    fn cluster_weights(&self, instances: &[usize]) -> Vec<f64> {
+        let mut cluster_weights = vec![0.0; self.services.len()];
+        for &i in instances {
+            if self.billed_instances[i].fargate {
+                continue;
+            }
+            for (s, w) in self.instance_weights[i].iter().flat_map(|x| x.weights()) {
+                cluster_weights[s] += w;
+            }
+        }
+        if cluster_weights.iter().all(|&w| w == 0.0) {
+            for (w, def) in cluster_weights.iter_mut().zip(&self.scenario.services) {
+                *w = if def.fargate { 0.0 } else { 1.0 };
+            }
+        }
+        cluster_weights
+    }
+
     /// Bills every instance for the time since the last bill, up to now, and shares it out by
     /// the instances' weights.
+    ///
+    /// Only instances not settled yet are read: those still running, or terminated since the
+    /// last bill (then settled). Instances terminated before it, and the micro-VMs of Fargate
+    /// tasks long stopped, cost nothing more and hold no task, so they weigh nothing either.
     pub(super) fn bill(&mut self) {
         let (from, now) = (self.billed_until, self.now());
         if now <= from {
             return;
         }
         self.billed_until = now;
+        for i in self.billed_instances.len()..self.cluster.instances.len() {
+            self.billed_instances.push(BilledInstance::of(&self.cluster.instances[i]));
+            self.instances_to_bill.push(i);
+        }
         let n = self.services.len();
-        let mut cluster_weights = vec![0.0; n];
+        let to_bill = std::mem::take(&mut self.instances_to_bill);
         // A Fargate micro-VM is its task's, all of it: once the task has stopped, the rest of
         // its last minute and the one-minute minimum settled at its end are still its service's
         // cost, not capacity left idle for the cluster to absorb.
-        let fargate_ended =
-            |vm: &ContainerInstance| vm.fargate && vm.tasks.is_empty() && vm.terminated_at.is_some_and(|t| t > from);
+        let fargate_ended = |i: usize| {
+            let vm = &self.billed_instances[i];
+            vm.fargate && vm.terminated_at.is_some_and(|t| t > from) && self.cluster.instances[i].tasks.is_empty()
+        };
         // Looking among every task ever run is needed only when such a micro-VM exists.
         let mut ended: Vec<(usize, usize)> = Vec::new();
-        if self.cluster.instances.iter().any(fargate_ended) {
+        if to_bill.iter().any(|&i| fargate_ended(i)) {
             ended.extend(
-                self.tasks
-                    .iter()
-                    .filter(|task| fargate_ended(&self.cluster.instances[task.instance]))
-                    .map(|task| (task.instance, task.service)),
+                self.tasks.iter().filter(|task| fargate_ended(task.instance)).map(|task| (task.instance, task.service)),
             );
             ended.sort_unstable();
             ended.dedup();
         }
-        let instances = self.cluster.instances.len();
-        self.instance_weights.resize(instances, None);
-        for i in 0..instances {
+        self.instance_weights.resize(self.cluster.instances.len(), None);
+        for &i in &to_bill {
             if self.instance_weights[i].is_none() {
                 self.instance_weights[i] = Some(self.work_out_instance_weights(i));
             }
-            if !self.cluster.instances[i].fargate {
-                // An empty instance's cost goes to the services that run on instances.
-                for &(s, w) in self.instance_weights[i].iter().flat_map(|x| &x.weights) {
-                    cluster_weights[s] += w;
-                }
-            }
         }
-        if cluster_weights.iter().all(|&w| w == 0.0) {
-            // No task runs on any instance: an empty instance's cost goes evenly to the services
-            // that run on instances (README, "Billing": idle cost goes "to the services that run
-            // on instances"), never to a Fargate service, whose tasks no instance ever hosts.
-            // Without any such service, `allocate` shares it evenly among all, so that the
-            // services' costs still add up to the bill.
-            for (w, def) in cluster_weights.iter_mut().zip(&self.scenario.services) {
-                *w = if def.fargate { 0.0 } else { 1.0 };
-            }
-        }
+        let mut cluster_weights: Option<Vec<f64>> = None;
         let mut to = vec![0.0; n];
         let mut idle = vec![0.0; n];
-        for (i, inst) in self.cluster.instances.iter().enumerate() {
+        for &i in &to_bill {
+            let inst = self.billed_instances[i];
             let end = inst.terminated_at.unwrap_or(now).min(now);
             let mut ms = end.saturating_sub(inst.launched_at.max(from));
             if let Some(t) = inst.terminated_at
@@ -164,10 +218,20 @@ impl World<'_> {
             let first = ended.partition_point(|&(j, _)| j < i);
             let ended_here: Vec<(usize, f64)> =
                 ended[first..].iter().take_while(|&&(j, _)| j == i).map(|&(_, s)| (s, 1.0)).collect();
-            // Every instance's weights were worked out above.
-            let kept = self.instance_weights[i].as_ref().map_or(&[][..], |x| &x.weights[..]);
-            let weights = if ended_here.is_empty() { kept } else { &ended_here[..] };
-            billing::allocate(billing::cost(inst.price_per_hour, ms), weights, &cluster_weights, &mut to, &mut idle);
+            let ended_weights;
+            let weights = if ended_here.is_empty() {
+                // Every instance's weights were worked out above.
+                self.instance_weights[i].as_ref().expect("weights worked out above")
+            } else {
+                ended_weights = InstanceWeights::new(&ended_here);
+                &ended_weights
+            };
+            let cluster = if weights.is_idle() {
+                &cluster_weights.get_or_insert_with(|| self.cluster_weights(&to_bill))[..]
+            } else {
+                &[]
+            };
+            billing::allocate(billing::cost(inst.price_per_hour, ms), weights, cluster, &mut to, &mut idle);
         }
         for s in 0..n {
             let c = &mut self.costs[s];
@@ -175,5 +239,7 @@ impl World<'_> {
             c.total += to[s];
             c.idle += idle[s];
         }
+        self.instances_to_bill = to_bill;
+        self.instances_to_bill.retain(|&i| self.billed_instances[i].terminated_at.is_none_or(|t| t > now));
     }
 }

@@ -125,6 +125,7 @@ impl World<'_> {
             vm.status = InstanceStatus::Inactive;
             vm.terminated_at = Some(now);
             vm.timer.cancel();
+            self.instance_billing_changed(i);
         }
     }
 }

@@ -158,6 +158,7 @@ impl World<'_> {
         }
         self.set_instance_status(i, InstanceStatus::Inactive);
         self.cluster.instances[i].terminated_at = Some(self.now());
+        self.instance_billing_changed(i);
         self.cluster.instances[i].timer.cancel();
         let group = self.cluster.instances[i].group;
         self.record(

@@ -383,12 +383,28 @@ service_time = "100ms"
     #[test]
     fn instance_weights_that_billing_keeps_stale_are_caught() {
         after_a_run(&scenario(&[]), |w| {
-            let i = w.instance_weights.iter().position(|x| x.as_ref().is_some_and(|x| !x.weights.is_empty()));
-            let kept = w.instance_weights[i.expect("an instance with tasks")].as_mut().unwrap();
-            kept.weights[0].1 *= 2.0;
+            let i = w.instance_weights.iter().position(|x| x.as_ref().is_some_and(|x| x.weights().next().is_some()));
+            let i = i.expect("an instance with tasks");
+            let doubled: Vec<(usize, f64)> =
+                w.instance_weights[i].as_ref().unwrap().weights().map(|(s, x)| (s, 2.0 * x)).collect();
+            w.instance_weights[i] = Some(billing::InstanceWeights::new(&doubled));
             let v = broken(w);
             assert!(v.entity.starts_with("instance "), "{v}");
             assert!(v.problem.contains("billing keeps its weights"), "{v}");
+        });
+    }
+
+    #[test]
+    fn an_instance_billing_forgets_or_copies_stale_is_caught() {
+        after_a_run(&scenario(&[]), |w| {
+            w.instances_to_bill.remove(0);
+            let v = broken(w);
+            assert!(v.problem.contains("dropped it before settling"), "{v}");
+        });
+        after_a_run(&scenario(&[]), |w| {
+            w.cluster.instances[0].terminated_at = Some(w.now());
+            let v = broken(w);
+            assert!(v.problem.contains("billing's copy"), "{v}");
         });
     }
 

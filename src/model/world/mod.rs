@@ -275,6 +275,10 @@ struct World<'a> {
     /// Each instance's weights in its cost, by instance, as billing last worked them out;
     /// `None` once its tasks have changed (see [`billing::InstanceWeights`]).
     instance_weights: Vec<Option<billing::InstanceWeights>>,
+    /// Billing's copy of each instance, by instance (see [`billing::BilledInstance`]).
+    billed_instances: Vec<billing::BilledInstance>,
+    /// The instances billing has yet to settle, in instance order (see `bill`).
+    instances_to_bill: Vec<usize>,
     /// The counts' copy of each task, by task (see [`tasks::TaskState`]).
     task_states: Vec<tasks::TaskState>,
     /// Each service's tasks by deployment and class, by service (see [`tasks::TaskTally`]).
@@ -346,6 +350,8 @@ impl<'a> World<'a> {
             watch: Default::default(),
             billed_tasks: Vec::new(),
             instance_weights: Vec::new(),
+            billed_instances: Vec::new(),
+            instances_to_bill: Vec::new(),
             task_states: Vec::new(),
             task_tallies: vec![tasks::TaskTally::default(); scenario.services.len()],
         };

@@ -245,6 +245,7 @@ impl World<'_> {
         if self.cluster.instances[i].fargate {
             // Fargate bills from the start of the image pull.
             self.cluster.instances[i].launched_at = self.now();
+            self.instance_billing_changed(i);
         }
         if self.pull_denial(t).is_some() {
             // The registry refuses the credentials: the agent gives up after the manifest request
