@@ -379,7 +379,7 @@ impl Batch {
         }
         let whole = crate::engine::floor_non_negative(counts.answered + answered);
         counts.answered = counts.answered + answered - whole;
-        let k = whole as u64;
+        let k = crate::engine::whole_count(whole);
         if k > 0 {
             let response = self.response;
             let ms = crate::engine::round_ms(response);
@@ -431,7 +431,7 @@ impl World<'_> {
             let total = carry.arrivals + expected;
             let n = crate::engine::floor_non_negative(total);
             carry.arrivals = total - n;
-            self.traffic[s].minute_requests += n as u64;
+            self.traffic[s].minute_requests += crate::engine::whole_count(n);
             let mut tg = spec.target_group;
             let mut to_replacement = 0.0;
             if self.scenario.services[s].blue_green.is_some() {
@@ -815,7 +815,7 @@ impl World<'_> {
         for (s, counts) in self.fluid_state.counts.iter_mut().enumerate() {
             let e = crate::engine::floor_non_negative(counts.errors);
             counts.errors -= e;
-            self.traffic[s].minute_errors += e as u64;
+            self.traffic[s].minute_errors += crate::engine::whole_count(e);
         }
     }
 
