@@ -81,7 +81,7 @@ impl TargetState {
 }
 
 /// One registered target: a task's port.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Target {
     pub task: usize,
     pub port: u16,
@@ -162,9 +162,15 @@ pub struct TargetGroup {
     /// the last pick (then it is the first candidate at or after `next`, found without a search).
     cursor: Option<usize>,
     changed: bool,
-    /// Counts the changes that may change where requests go, so that a reader keeping its own
-    /// view of the candidates (the fluid fidelity's) knows when to refresh it.
+    /// Counts the changes to the targets, which may change the candidates' slots.
     version: u64,
+    /// Counts the changes to which tasks are candidates, so that a reader keeping its own view
+    /// of them (the fluid fidelity's) knows when to refresh it. Most changes leave them as they
+    /// are: a target that turns healthy was a candidate from its first passed check, and one
+    /// that leaves the group was draining, no candidate.
+    candidacy: u64,
+    /// How many targets are routable: when none is, the group fails open (see `pick`).
+    routable: usize,
 }
 
 impl TargetGroup {
@@ -177,6 +183,8 @@ impl TargetGroup {
             cursor: None,
             changed: true,
             version: 0,
+            candidacy: 0,
+            routable: 0,
         }
     }
 
@@ -199,9 +207,39 @@ impl TargetGroup {
         self.version
     }
 
+    /// Changes whenever the tasks new requests go to may have changed (see `candidate_tasks`).
+    pub fn candidacy_version(&self) -> u64 {
+        self.candidacy
+    }
+
+    /// Whether `target` is a candidate while the group has `routable` routable targets.
+    fn is_candidate(target: &Target, routable: usize) -> bool {
+        if routable > 0 { target.routable() } else { target.state != TargetState::Draining }
+    }
+
+    /// Applies `change` to the target in slot `k` (`None`: a target added at the end), which
+    /// returns the target as it was (or was added) and as it is (`None` once removed), and
+    /// counts a change of candidacy when the target's changed or the group's fail-open state did.
+    fn change_candidacy(&mut self, change: impl FnOnce(&mut Vec<Target>) -> (Option<Target>, Option<Target>)) {
+        let routable_before = self.routable;
+        let (before, after) = change(&mut self.targets);
+        let routable = |t: Option<Target>| usize::from(t.is_some_and(|t| t.routable()));
+        self.routable = self.routable + routable(after) - routable(before);
+        let candidate = |t: Option<Target>, routable| t.is_some_and(|t| Self::is_candidate(&t, routable));
+        let fails_open = |routable| routable == 0;
+        if fails_open(routable_before) != fails_open(self.routable)
+            || candidate(before, routable_before) != candidate(after, self.routable)
+        {
+            self.candidacy += 1;
+        }
+    }
+
     /// Registers a target (at the end of the list).
     pub fn add(&mut self, target: Target) {
-        self.targets.push(target);
+        self.change_candidacy(|targets| {
+            targets.push(target);
+            (None, Some(target))
+        });
         self.mark_changed();
     }
 
@@ -209,7 +247,12 @@ impl TargetGroup {
     /// requests go (a healthy target passing again), and leave the candidates as they are.
     pub fn record_check(&mut self, k: usize, success: bool, hc: &HealthCheck) -> Transition {
         let before = self.targets[k].routable();
-        let transition = self.targets[k].record_check(success, hc);
+        let mut transition = Transition::None;
+        self.change_candidacy(|targets| {
+            let was = targets[k];
+            transition = targets[k].record_check(success, hc);
+            (Some(was), Some(targets[k]))
+        });
         if transition != Transition::None || self.targets[k].routable() != before {
             self.mark_changed();
         }
@@ -218,7 +261,11 @@ impl TargetGroup {
 
     /// Starts deregistering the target in slot `k`: it takes no new requests.
     pub fn set_draining(&mut self, k: usize) {
-        self.targets[k].state = TargetState::Draining;
+        self.change_candidacy(|targets| {
+            let was = targets[k];
+            targets[k].state = TargetState::Draining;
+            (Some(was), Some(targets[k]))
+        });
         self.mark_changed();
     }
 
@@ -289,22 +336,39 @@ impl TargetGroup {
     fn refresh_candidates(&mut self) {
         if self.changed {
             self.changed = false;
-            self.candidates.clear();
-            self.candidates.extend((0..self.targets.len()).filter(|&k| self.targets[k].routable()));
-            if self.candidates.is_empty() {
-                self.candidates
-                    .extend((0..self.targets.len()).filter(|&k| self.targets[k].state != TargetState::Draining));
-            }
+            candidate_slots(&self.targets, &mut self.candidates);
         }
     }
 
+    /// [`TargetGroup::candidate_tasks`] worked out afresh, for checks.
+    pub fn candidate_tasks_now(&self) -> Vec<usize> {
+        let mut slots = Vec::new();
+        candidate_slots(&self.targets, &mut slots);
+        slots.into_iter().map(|k| self.targets[k].task).collect()
+    }
+
     pub fn remove(&mut self, k: usize) -> Target {
-        let t = self.targets.remove(k);
+        let mut removed = None;
+        self.change_candidacy(|targets| {
+            removed = Some(targets.remove(k));
+            (removed, None)
+        });
+        let t = removed.expect("removed above");
         self.mark_changed();
         if self.next > k {
             self.next -= 1;
         }
         t
+    }
+}
+
+/// The slots of the candidates among `targets` into `slots`: the routable ones, or when none is,
+/// all that are not draining (the ALB fails open, see [`TargetGroup::pick`]).
+fn candidate_slots(targets: &[Target], slots: &mut Vec<usize>) {
+    slots.clear();
+    slots.extend((0..targets.len()).filter(|&k| targets[k].routable()));
+    if slots.is_empty() {
+        slots.extend((0..targets.len()).filter(|&k| targets[k].state != TargetState::Draining));
     }
 }
 
@@ -341,6 +405,40 @@ mod tests {
         assert_eq!(t.record_check(false, &hc), Transition::None);
         assert_eq!(t.record_check(false, &hc), Transition::BecameUnhealthy);
         assert_eq!(t.record_check(true, &hc), Transition::None);
+    }
+
+    /// The candidacy version moves whenever the candidate tasks do, and stays through the
+    /// changes of a target's life that leave them as they are; when the group stops or starts
+    /// failing open it moves, whether the candidates change or not.
+    #[test]
+    fn the_candidacy_version_moves_when_the_candidates_do() {
+        let hc = HealthCheck { healthy_threshold: 2, unhealthy_threshold: 2, ..HealthCheck::default() };
+        let mut g = group(Algorithm::RoundRobin, 0);
+        let step = |g: &mut TargetGroup, change: &dyn Fn(&mut TargetGroup), candidates_move: bool, moves: bool| {
+            let before: Vec<usize> = g.candidate_tasks().collect();
+            let version = g.candidacy_version();
+            change(g);
+            let after: Vec<usize> = g.candidate_tasks().collect();
+            assert_eq!(before != after, candidates_move, "{before:?} -> {after:?}");
+            assert_eq!(g.candidacy_version() != version, moves, "{before:?} -> {after:?}");
+        };
+        // The first target is a candidate at once: the group fails open.
+        step(&mut g, &|g| g.add(Target::new(0, 80)), true, true);
+        // Its first passed check makes it routable (the group no longer fails open), its second
+        // healthy: the same candidate either way.
+        step(&mut g, &|g| _ = g.record_check(0, true, &hc), false, true);
+        step(&mut g, &|g| _ = g.record_check(0, true, &hc), false, false);
+        // A second target is no candidate until it passes a check.
+        step(&mut g, &|g| g.add(Target::new(1, 81)), false, false);
+        step(&mut g, &|g| _ = g.record_check(1, true, &hc), true, true);
+        // Two failed checks make the first unhealthy, no longer a candidate.
+        step(&mut g, &|g| _ = g.record_check(0, false, &hc), false, false);
+        step(&mut g, &|g| _ = g.record_check(0, false, &hc), true, true);
+        // The second drains: none is routable, so the group fails open to the unhealthy first.
+        step(&mut g, &|g| g.set_draining(1), true, true);
+        // The draining target leaves: the candidates stay.
+        step(&mut g, &|g| _ = g.remove(1), false, false);
+        step(&mut g, &|g| _ = g.remove(0), true, true);
     }
 
     #[test]

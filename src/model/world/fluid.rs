@@ -76,6 +76,11 @@ pub(super) struct FluidState {
 struct Cohort {
     /// The target group's version the split was made at; `None` when it must be made again.
     version: Option<u64>,
+    /// The target group's candidacy version the split was made at (see `fluid_split`).
+    candidacy: Option<u64>,
+    /// Whether `singles` are in candidate order, as a split leaves them; a cohort founded
+    /// anew puts its old members after them.
+    singles_in_candidate_order: bool,
     members: Vec<usize>,
     /// Candidates not in the cohort.
     singles: Vec<usize>,
@@ -591,6 +596,7 @@ impl World<'_> {
         let Some(tg) = fluid.tasks.get(t).and_then(|x| x.cohort) else { return };
         let cohort = &mut fluid.cohorts[tg];
         cohort.version = None;
+        cohort.candidacy = None;
         cohort.release(&mut fluid.tasks, &mut fluid.counted_by_cohort, &mut fluid.backlogged, |x| x != t);
     }
 
@@ -601,9 +607,20 @@ impl World<'_> {
     /// A cluster scaling all day changes a group's candidates every minute or so. Dissolving
     /// the cohort at each change would serve all its tasks one by one for a second and count them
     /// one by one for a minute; a change keeps the cohort, at the cost of a pass over dense marks.
+    ///
+    /// Most changes to a group's targets leave its candidates as they are (a target turning
+    /// healthy was a candidate since its first passed check; one leaving was draining): then a
+    /// split would find every member staying and the singles as they are, and is skipped, unless
+    /// the singles are out of candidate order, which a split puts right.
     fn fluid_split(&mut self, tg: usize) {
-        let version = self.target_groups[tg].version();
-        if self.fluid_state.cohorts[tg].version == Some(version) {
+        let group = &self.target_groups[tg];
+        let (version, candidacy) = (group.version(), group.candidacy_version());
+        let cohort = &mut self.fluid_state.cohorts[tg];
+        if cohort.version == Some(version) {
+            return;
+        }
+        if cohort.candidacy == Some(candidacy) && cohort.singles_in_candidate_order {
+            cohort.version = Some(version);
             return;
         }
         let fluid = &mut self.fluid_state;
@@ -623,6 +640,8 @@ impl World<'_> {
         }
         cohort.release(&mut fluid.tasks, &mut fluid.counted_by_cohort, &mut fluid.backlogged, |t| marks[t] == staying);
         cohort.version = Some(version);
+        cohort.candidacy = Some(candidacy);
+        cohort.singles_in_candidate_order = true;
     }
 
     /// Spreads `n` requests of workload `w` over the candidates of group `tg`, as the ALB does,
@@ -738,6 +757,7 @@ impl World<'_> {
             true
         });
         if rivals.len() > cohort.members.len() {
+            cohort.singles_in_candidate_order &= cohort.members.is_empty();
             singles.extend_from_slice(&cohort.members);
             cohort.release(tasks, counted_by_cohort, backlogged, |_| false);
             cohort.found(tg, self.billed_tasks[rivals[0]].service(), &rivals, tasks);
@@ -850,6 +870,28 @@ impl World<'_> {
         let fluid = &self.fluid_state;
         let mut claimed = vec![0u32; fluid.tasks.len()];
         for (tg, cohort) in fluid.cohorts.iter().enumerate() {
+            // A split taken as current (made, or skipped as changing nothing) holds every
+            // candidate once, as member or single; singles in candidate order unless the cohort
+            // was founded anew since.
+            if cohort.version == Some(self.target_groups[tg].version()) {
+                let candidates = self.target_groups[tg].candidate_tasks_now();
+                let mut held: Vec<usize> = cohort.members.iter().chain(&cohort.singles).copied().collect();
+                held.sort_unstable();
+                let mut sorted = candidates.clone();
+                sorted.sort_unstable();
+                let singles_in_order: Vec<usize> =
+                    candidates.iter().copied().filter(|t| cohort.singles.contains(t)).collect();
+                if held != sorted || (cohort.singles_in_candidate_order && singles_in_order != cohort.singles) {
+                    let name = &self.scenario.target_groups[tg].name;
+                    return Err((
+                        format!("target group {name}"),
+                        format!(
+                            "its cohort holds members {:?} and singles {:?} but its candidates are {candidates:?}",
+                            cohort.members, cohort.singles
+                        ),
+                    ));
+                }
+            }
             let instances: Vec<usize> = cohort.members.iter().map(|&t| fluid.tasks[t].instance).collect();
             if cohort.member_instances != instances || cohort.counted > cohort.members.len() {
                 let name = &self.scenario.target_groups[tg].name;
@@ -930,6 +972,15 @@ impl World<'_> {
         cohort.members.pop();
         cohort.member_instances.pop();
         cohort.counted = cohort.counted.min(cohort.members.len());
+        true
+    }
+
+    /// For the invariant tests: a cohort's member is listed as a single too. False if no cohort
+    /// has a member.
+    #[cfg(test)]
+    pub(super) fn fluid_tamper_singles(&mut self) -> bool {
+        let Some(cohort) = self.fluid_state.cohorts.iter_mut().find(|c| !c.members.is_empty()) else { return false };
+        cohort.singles.push(cohort.members[0]);
         true
     }
 }

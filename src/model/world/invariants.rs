@@ -369,6 +369,16 @@ service_time = "100ms"
     }
 
     #[test]
+    fn a_fluid_split_that_holds_a_candidate_twice_is_caught() {
+        let s = scenario(&["fidelity=\"fluid\""]);
+        after_a_run(&s, |w| {
+            assert!(w.fluid_tamper_singles(), "no cohort formed");
+            let v = broken(w);
+            assert!(v.problem.contains("but its candidates are"), "{}", v.problem);
+        });
+    }
+
+    #[test]
     fn fluid_requests_in_flight_that_no_task_holds_are_caught() {
         let s = scenario(&["fidelity=\"fluid\""]);
         after_a_run(&s, |w| {
