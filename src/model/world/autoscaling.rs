@@ -235,8 +235,8 @@ impl<'a> World<'a> {
             self.scaling[s] = Some(scaling);
         }
         for g in 0..self.groups.len() {
-            let points = self.group_metrics(g);
             let Some(mut scaling) = self.group_scaling[g].take() else { continue };
+            let points = self.group_metrics(g);
             for (m, p) in ScalingMetric::GROUP.into_iter().zip(points) {
                 scaling.series[metric_index(m)].put(minute as usize, p);
             }

@@ -12,7 +12,8 @@ pub(super) struct TaskState {
     pub(super) desired_running: bool,
     /// As [`Task::is_healthy`].
     pub(super) healthy: bool,
-    /// Whether the task's instance is ACTIVE: a task on a DRAINING one is replaced.
+    /// Whether the task lives on an ACTIVE instance: one on a DRAINING instance is replaced.
+    /// False once STOPPED, so that a stopped task's copy does not follow its instance.
     pub(super) on_active_instance: bool,
     deployment: u32,
     instance: u32,
@@ -24,7 +25,8 @@ impl TaskState {
             status: task.status,
             desired_running: task.desired_running,
             healthy: task.is_healthy(),
-            on_active_instance: cluster.instances[task.instance].status == InstanceStatus::Active,
+            on_active_instance: task.status != TaskStatus::Stopped
+                && cluster.instances[task.instance].status == InstanceStatus::Active,
             deployment: task.deployment as u32,
             instance: task.instance as u32,
         }
@@ -62,7 +64,7 @@ const LIVE_STATUSES: [TaskStatus; 5] = [
 const CLASSES: usize = LIVE_STATUSES.len() << 3;
 
 /// What a class of tasks in a [`TaskTally`] stands for.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct TaskClass {
     pub(super) status: TaskStatus,
     pub(super) desired_running: bool,
@@ -75,10 +77,18 @@ pub(super) struct TaskClass {
 /// to run, healthy, on an ACTIVE instance). Both ask again and again, the sample for every
 /// service each minute and the scheduler at every pass, of hundreds of tasks a service; the tally
 /// answers from a few dozen counters, kept as each task's state changes.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct TaskTally {
     /// By deployment, then by [`TaskState::class`].
     by_deployment: Vec<[u32; CLASSES]>,
+}
+
+/// Two tallies are equal when they count the same tasks in each class, whatever deployments
+/// they have rows for.
+impl PartialEq for TaskTally {
+    fn eq(&self, other: &Self) -> bool {
+        self.classes().eq(other.classes())
+    }
 }
 
 impl TaskTally {
