@@ -27,22 +27,6 @@ pub fn round_ms(x: f64) -> SimTime {
     if x - whole as f64 >= 0.5 { whole.saturating_add(1) } else { whole }
 }
 
-/// `x.floor()`, without the libm call on x86-64's baseline (see [`round_ms`]) for the
-/// non-negative counts the fluid fidelity carries from second to second: below 2⁶³ truncation
-/// is the floor of a non-negative double. Anything else (negative, huge, NaN) goes to `floor`.
-#[inline]
-pub fn floor_non_negative(x: f64) -> f64 {
-    if (0.0..SIGNED_LIMIT).contains(&x) { x as i64 as f64 } else { x.floor() }
-}
-
-/// `x as u64` for a count the fluid fidelity carries as a double: below 2⁶³ through `i64`, one
-/// instruction on x86-64's baseline where `u64` takes several and a branch. Negative and NaN
-/// give 0, past `u64` saturates, as `as u64` does.
-#[inline]
-pub fn whole_count(x: f64) -> u64 {
-    if (0.0..SIGNED_LIMIT).contains(&x) { x as i64 as u64 } else { x as u64 }
-}
-
 /// 2⁶³: below it (and from 0) a time converts through `i64`, one instruction each way on
 /// x86-64, where `u64` takes several and a branch; both rounders run a few times per request.
 const SIGNED_LIMIT: f64 = 9_223_372_036_854_775_808.0;
@@ -83,15 +67,6 @@ mod tests {
         ] {
             assert_eq!(round_ms(x), x.round() as SimTime, "round {x}");
             assert_eq!(ceil_ms(x), x.ceil() as SimTime, "ceil {x}");
-            assert_eq!(floor_non_negative(x).to_bits(), x.floor().to_bits(), "floor {x}");
-            assert_eq!(whole_count(x), x as u64, "count {x}");
-        }
-        for x in [-0.5, -3.0, 1e30, f64::INFINITY, f64::NEG_INFINITY] {
-            assert_eq!(floor_non_negative(x), x.floor(), "floor {x}");
-        }
-        assert!(floor_non_negative(f64::NAN).is_nan());
-        for x in [-0.5, -3.0, 1e30, f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
-            assert_eq!(whole_count(x), x as u64, "count {x}");
         }
         assert_eq!((round_ms(-3.0), ceil_ms(-0.5)), (0, 0));
         assert_eq!((round_ms(1e30), ceil_ms(f64::INFINITY)), (u64::MAX, u64::MAX));

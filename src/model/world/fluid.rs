@@ -382,9 +382,9 @@ impl Batch {
         if answered <= 0.0 {
             return;
         }
-        let whole = crate::engine::floor_non_negative(counts.answered + answered);
+        let whole = (counts.answered + answered).floor();
         counts.answered = counts.answered + answered - whole;
-        let k = crate::engine::whole_count(whole);
+        let k = whole as u64;
         if k > 0 {
             let response = self.response;
             let ms = crate::engine::round_ms(response);
@@ -434,9 +434,9 @@ impl World<'_> {
             let expected = spec.arrivals.expected_arrivals(from.max(spec.start), now.max(spec.start));
             let carry = &mut self.fluid_state.carry[w];
             let total = carry.arrivals + expected;
-            let n = crate::engine::floor_non_negative(total);
+            let n = total.floor();
             carry.arrivals = total - n;
-            self.traffic[s].minute_requests += crate::engine::whole_count(n);
+            self.traffic[s].minute_requests += n as u64;
             let mut tg = spec.target_group;
             let mut to_replacement = 0.0;
             if self.scenario.services[s].blue_green.is_some() {
@@ -833,9 +833,9 @@ impl World<'_> {
     /// Whole errors to the minute's count; the fractions wait for the next second.
     fn fluid_flush_counts(&mut self) {
         for (s, counts) in self.fluid_state.counts.iter_mut().enumerate() {
-            let e = crate::engine::floor_non_negative(counts.errors);
+            let e = counts.errors.floor();
             counts.errors -= e;
-            self.traffic[s].minute_errors += crate::engine::whole_count(e);
+            self.traffic[s].minute_errors += e as u64;
         }
     }
 
