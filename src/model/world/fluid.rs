@@ -704,6 +704,9 @@ impl World<'_> {
     /// alike than the cohort has members (the cohort is empty, or its members still work off a
     /// backlog the others never had), the members leave and those singles become the cohort.
     fn fluid_serve_singles(&mut self, s: usize, w: usize, tg: usize, offered: f64, batch: &mut Batch) {
+        if self.fluid_state.cohorts[tg].singles.is_empty() {
+            return;
+        }
         let now = self.now();
         let spec = &self.scenario.workloads[w];
         let task_definitions = &self.scenario.task_definitions;
