@@ -266,20 +266,19 @@ impl Rank {
 /// The built-in attribute naming an instance's Availability Zone.
 const AVAILABILITY_ZONE: &str = "ecs.availability-zone";
 
-/// Working space of one placement, kept between placements for its capacity and, in
-/// `unregistered`, for what the last placement found.
+/// Working space of one placement, kept between placements for its capacity.
 #[derive(Default)]
 struct Scratch {
-    /// The candidates the ranks rate best so far, in instance order.
+    /// The candidates the ranks rate best so far.
     candidates: Vec<usize>,
-    /// Their score under each rank but the first.
+    /// Their score under each rank after the one the scan rates by first.
     best: Vec<u64>,
     /// The group's tasks on registered instances, per Availability Zone.
     per_zone: Vec<u64>,
-    /// The group's tasks on instances not registered, per zone, as the last pass counted them.
+    /// The group's tasks on instances not registered, per zone.
     unregistered: Vec<u64>,
-    /// The same, as the current pass counts them.
-    seen: Vec<u64>,
+    /// The zones, fewest of the group's tasks first.
+    zones: Vec<usize>,
 }
 
 impl PlacementPolicy {
@@ -459,9 +458,39 @@ macro_rules! with_score {
     };
 }
 
+/// Runs `$body` with `$first` bound to the score of rank `$k` as a scan rates by it first: `None`
+/// for an instance without the CPU or memory for the task when the rank packs by either, since
+/// such an instance is no candidate and, leaving least of the resource, would otherwise rate best.
+macro_rules! with_first {
+    ($scores:expr, $k:expr, $rank:expr, |$first:ident| $body:expr) => {
+        match $rank {
+            Rank::CpuLeft => {
+                let $first = |_: usize, inst: &ContainerInstance| {
+                    $scores.has_cpu_and_memory(inst).then(|| $scores.cpu_left(inst))
+                };
+                $body
+            }
+            Rank::MemoryLeft => {
+                let $first = |_: usize, inst: &ContainerInstance| {
+                    $scores.has_cpu_and_memory(inst).then(|| $scores.memory_left(inst))
+                };
+                $body
+            }
+            rank => with_score!($scores, $k, rank, |score| {
+                let $first = |i: usize, inst: &ContainerInstance| Some(score(i, inst));
+                $body
+            }),
+        }
+    };
+}
+
 /// Instance `i`'s score under each rank. On an instance the task does not fit, the score means
 /// nothing (what is left saturates at zero): the instance is no candidate.
 impl Scores<'_> {
+    fn has_cpu_and_memory(&self, inst: &ContainerInstance) -> bool {
+        inst.cpu_available() >= self.req.cpu && inst.memory_available() >= self.req.memory
+    }
+
     fn cpu_left(&self, inst: &ContainerInstance) -> u64 {
         u64::from(inst.cpu_available().saturating_sub(self.req.cpu))
     }
@@ -498,15 +527,15 @@ impl Scores<'_> {
 ///
 /// Steps 1 to 3 run as one pass over the instances that keeps only the candidates the strategies
 /// rate best so far. Keeping, strategy after strategy, the candidates one rates best keeps
-/// exactly those whose scores, compared strategy by strategy, are least; they stay in instance
+/// exactly those whose scores, compared strategy by strategy, are least; they are put in instance
 /// order, so step 4 draws among the same candidates, in the same order, as ranking all of them
 /// strategy by strategy does.
 ///
 /// The zone spread counts the group's tasks on registered instances per zone: the cluster's
-/// count over all instances of the zone, less those on instances not registered. The pass takes
-/// the latter as the previous placement found them and counts them again as it goes; should they
-/// differ, which takes a registration or deregistration of an instance with tasks of the group,
-/// the pass runs again with the new counts.
+/// count over all instances of the zone, less those on instances not registered. When it is the
+/// first strategy, every instance of a zone scores the same under it, so the pass visits the
+/// zones fewest tasks first, a set of equal zones at a time, and stops at the first set that
+/// holds a candidate: the zones after it score more whatever their instances.
 pub fn place(
     cluster: &Cluster,
     policy: &mut PlacementPolicy,
@@ -528,7 +557,6 @@ pub fn place(
         })
         .collect();
     let group_tasks = cluster.group_task_counts(group);
-    let by_zone = ranks.iter().any(|rank| matches!(rank, Rank::GroupTasksInZone));
     static_results.settle(constraints, cluster);
     let is_static = &static_results.is_static[..];
     let finder = Finder {
@@ -540,35 +568,80 @@ pub fn place(
         is_static,
         static_met: is_static.contains(&true).then_some(&static_results.all_met[..]),
         any_dynamic: is_static.contains(&false),
-        group_tasks,
-        by_zone,
     };
-    let Scratch { candidates, best, per_zone, unregistered, seen } = scratch;
-    loop {
-        if by_zone {
-            let all = cluster.group_tasks_per_zone(group);
-            unregistered.resize(all.len(), 0);
-            per_zone.clear();
-            per_zone.extend(all.iter().zip(unregistered.iter()).map(|(&a, &u)| a.saturating_sub(u)));
-        }
-        let scores = Scores { cluster, req, group_tasks, per_zone, tallies: &tallies };
-        match ranks.first() {
-            None => finder.find(candidates, best, seen, &scores, ranks, |_, _| 0),
-            Some(rank) => {
-                with_score!(scores, 0, rank, |score| finder.find(candidates, best, seen, &scores, ranks, score))
+    let Scratch { candidates, best, per_zone, unregistered, zones } = scratch;
+    per_zone.clear();
+    if ranks.contains(&Rank::GroupTasksInZone) {
+        let all = cluster.group_tasks_per_zone(group);
+        unregistered.clear();
+        unregistered.resize(all.len(), 0);
+        for (i, &n) in group_tasks.iter().enumerate() {
+            if n > 0 && !cluster.instances[i].status.is_registered() {
+                unregistered[cluster.instances[i].availability_zone] += u64::from(n);
             }
         }
-        if seen == unregistered {
-            break;
-        }
-        std::mem::swap(seen, unregistered);
+        per_zone.extend(all.iter().zip(unregistered.iter()).map(|(&a, &u)| a.saturating_sub(u)));
     }
+    let scores = Scores { cluster, req, group_tasks, per_zone, tallies: &tallies };
+    let mut found = Found { candidates, best, least: u64::MAX };
+    found.clear();
+    if ranks.first() == Some(&Rank::GroupTasksInZone) {
+        zones.clear();
+        zones.extend(0..per_zone.len());
+        zones.sort_by_key(|&z| per_zone[z]);
+        let mut from = 0;
+        while from < zones.len() {
+            let to = from + zones[from..].iter().take_while(|&&z| per_zone[z] == per_zone[zones[from]]).count();
+            found.clear();
+            for &z in &zones[from..to] {
+                let instances = cluster.instances_in_zone(z).iter().copied();
+                match ranks.get(1) {
+                    None => finder.scan(instances, &mut found, &scores, ranks, 1, |_, _| Some(0)),
+                    Some(rank) => with_first!(scores, 1, rank, |first| finder
+                        .scan(instances, &mut found, &scores, ranks, 1, first)),
+                }
+            }
+            if !found.candidates.is_empty() {
+                if to - from > 1 {
+                    found.candidates.sort_unstable();
+                }
+                break;
+            }
+            from = to;
+        }
+    } else {
+        let instances = 0..cluster.instances.len();
+        match ranks.first() {
+            None => finder.scan(instances, &mut found, &scores, ranks, 0, |_, _| Some(0)),
+            Some(rank) => {
+                with_first!(scores, 0, rank, |first| finder.scan(instances, &mut found, &scores, ranks, 0, first))
+            }
+        }
+    }
+    let candidates = &found.candidates;
     let picked = match candidates.len() {
         0 => None,
         1 => Some(candidates[0]),
         n => Some(candidates[rng.random_range(0..n)]),
     };
     picked.ok_or_else(|| closest_failure(cluster, policy, group, req, only_asg))
+}
+
+/// The candidates a scan rates best so far.
+struct Found<'a> {
+    candidates: &'a mut Vec<usize>,
+    /// Their scores under the ranks after the one the scan rates by first.
+    best: &'a mut Vec<u64>,
+    /// Their score under the rank the scan rates by first.
+    least: u64,
+}
+
+impl Found<'_> {
+    fn clear(&mut self) {
+        self.candidates.clear();
+        self.best.clear();
+        self.least = u64::MAX;
+    }
 }
 
 /// Finds the candidates for one task.
@@ -584,52 +657,40 @@ struct Finder<'a> {
     static_met: Option<&'a [bool]>,
     /// Whether some constraint is not static.
     any_dynamic: bool,
-    /// The group's tasks per instance.
-    group_tasks: &'a [u32],
-    /// Whether to count the group's tasks on instances not registered, per zone.
-    by_zone: bool,
 }
 
 impl Finder<'_> {
-    /// Puts in `candidates` those the ranks rate best, in instance order, with their scores in
-    /// `best`, and the group's tasks on instances not registered, per zone, in `unregistered`.
-    /// `first` is the score under the first rank, if any.
+    /// Adds to `found` the candidates among `instances` that rate best under `ranks[from..]`,
+    /// dropping those that rate worse. `first` is the score under `ranks[from]`, if any, or
+    /// `None` when the instance cannot hold the task whatever it scores.
     ///
     /// An instance is compared with the best so far rank by rank, each score read only when the
     /// ranks before it tie. One that scores more is dropped whether the task fits or not, so the
     /// scores go first: they are quicker to read than the fit.
-    fn find(
+    #[inline(always)]
+    fn scan(
         &self,
-        candidates: &mut Vec<usize>,
-        best: &mut Vec<u64>,
-        unregistered: &mut Vec<u64>,
+        instances: impl Iterator<Item = usize>,
+        found: &mut Found<'_>,
         scores: &Scores<'_>,
         ranks: &[Rank],
-        first: impl Fn(usize, &ContainerInstance) -> u64,
+        from: usize,
+        first: impl Fn(usize, &ContainerInstance) -> Option<u64>,
     ) {
-        candidates.clear();
-        best.clear();
-        unregistered.clear();
-        if self.by_zone {
-            unregistered.resize(self.cluster.availability_zones.len(), 0);
-        }
-        // The best score so far under the first rank; those under the others are in `best`.
-        let mut least = u64::MAX;
-        for (i, inst) in self.cluster.instances.iter().enumerate() {
+        for i in instances {
+            let inst = &self.cluster.instances[i];
             if inst.status != InstanceStatus::Active {
-                if self.by_zone && !inst.status.is_registered() {
-                    unregistered[inst.availability_zone] += u64::from(self.group_tasks[i]);
-                }
                 continue;
             }
-            let score = first(i, inst);
-            if score > least {
+            let Some(score) = first(i, inst) else { continue };
+            if score > found.least {
                 continue;
             }
-            let mut order = if score < least || candidates.is_empty() { Ordering::Less } else { Ordering::Equal };
-            let mut k = 1;
+            let mut order =
+                if score < found.least || found.candidates.is_empty() { Ordering::Less } else { Ordering::Equal };
+            let mut k = from + 1;
             while order == Ordering::Equal && k < ranks.len() {
-                order = scores.of(k, ranks[k], i, inst).cmp(&best[k - 1]);
+                order = scores.of(k, ranks[k], i, inst).cmp(&found.best[k - from - 1]);
                 k += 1;
             }
             if order == Ordering::Greater {
@@ -642,12 +703,12 @@ impl Finder<'_> {
                 continue;
             }
             if order == Ordering::Less {
-                least = score;
-                best.clear();
-                best.extend(ranks.iter().enumerate().skip(1).map(|(k, &rank)| scores.of(k, rank, i, inst)));
-                candidates.clear();
+                found.least = score;
+                found.best.clear();
+                found.best.extend((from + 1..ranks.len()).map(|k| scores.of(k, ranks[k], i, inst)));
+                found.candidates.clear();
             }
-            candidates.push(i);
+            found.candidates.push(i);
         }
     }
 
