@@ -800,6 +800,13 @@ pub struct StopCandidate {
 /// keeping the spread even; `binpack` stops the task on the instance with the most of the
 /// resource left; `random` at random; any remaining tie is broken at random. Tasks not yet
 /// RUNNING go first: stopping them costs no capacity that serves [assume; AWS does not say].
+///
+/// Each strategy keeps the tasks it rates worst to keep among those the strategies before it
+/// kept, so the tasks left for the draw are those whose scores, compared strategy by strategy up
+/// to the first `random` one, are least; `random` draws one of them, which is the draw a final
+/// tie-break makes. Every task on an instance scores the same under every strategy, so the
+/// scores are compared per instance, and the draw picks among the tasks of the instances that
+/// score least, in the order of the tasks still left.
 pub fn choose_tasks_to_stop(
     cluster: &Cluster,
     group: TaskGroup,
@@ -815,53 +822,136 @@ pub fn choose_tasks_to_stop(
     // Each attribute spread's tasks per value of the attribute over the registered instances,
     // counted once and kept up to date as tasks are chosen: the cluster does not change while
     // the victims are picked, so counting again for each victim would find the same.
-    let mut spreads: Vec<AttributeTally> = strategies
+    // The strategies that compare scores: those before the first `random` one.
+    let ranked = strategies.iter().position(|s| *s == PlacementStrategy::Random).unwrap_or(strategies.len());
+    let mut spreads: Vec<AttributeTally> = strategies[..ranked]
         .iter()
         .map(|strategy| match strategy {
             PlacementStrategy::Spread(SpreadField::Attribute(name)) => AttributeTally::new(cluster, group, name),
             _ => AttributeTally::default(),
         })
         .collect();
+    // The instances the candidates run on, and for each candidate left, its instance's place
+    // among them.
+    let mut hosts: Vec<usize> = Vec::new();
+    let mut host_of_instance = vec![usize::MAX; cluster.instances.len()];
+    let mut host_of: Vec<usize> = left
+        .iter()
+        .map(|c| {
+            if host_of_instance[c.instance] == usize::MAX {
+                host_of_instance[c.instance] = hosts.len();
+                hosts.push(c.instance);
+            }
+            host_of_instance[c.instance]
+        })
+        .collect();
+    // Per host, its candidates left that are not RUNNING and those that are.
+    let mut left_on = vec![[0usize; 2]; hosts.len()];
+    for (c, &h) in left.iter().zip(&host_of) {
+        left_on[h][usize::from(c.running)] += 1;
+    }
+    let mut not_running = left.iter().filter(|c| !c.running).count();
+    // Per host, its score under each ranking strategy, a row per host: what the strategies would
+    // read for each of its tasks. Only choosing a task changes a score, and only those of its
+    // instance and of the instances sharing its attribute values, so only those are worked out
+    // again.
+    let score = |removed: &[u64], spreads: &[AttributeTally], k: usize, i: usize| -> u64 {
+        match &strategies[k] {
+            PlacementStrategy::Binpack(BinpackField::Cpu) => u64::MAX - u64::from(cluster.instances[i].cpu_available()),
+            PlacementStrategy::Binpack(BinpackField::Memory) => {
+                u64::MAX - u64::from(cluster.instances[i].memory_available())
+            }
+            PlacementStrategy::Spread(SpreadField::InstanceId) => u64::MAX - count_on(removed, i),
+            PlacementStrategy::Spread(SpreadField::Attribute(_)) => u64::MAX - spreads[k].tasks_with_value_of(i),
+            PlacementStrategy::Random => unreachable!("only the strategies before the first random one rank"),
+        }
+    };
+    // A row of `width` scores per host; with no ranking strategy, one score that ties them all.
+    let width = ranked.max(1);
+    let mut scores: Vec<u64> = hosts
+        .iter()
+        .flat_map(|&i| (0..width).map(move |k| (k, i)))
+        .map(|(k, i)| if k < ranked { score(&removed, &spreads, k, i) } else { 0 })
+        .collect();
+    // Per attribute spread, each host's value.
+    let host_values: Vec<Vec<Option<usize>>> =
+        spreads.iter().map(|tally| hosts.iter().map(|&i| tally.value_of(i)).collect()).collect();
+    let mut least: Vec<usize> = Vec::new();
+    let mut least_scores: Vec<u64> = Vec::with_capacity(width);
+    let mut in_least = vec![false; hosts.len()];
     let mut chosen = Vec::with_capacity(n);
     while chosen.len() < n && !left.is_empty() {
-        let mut pool: Vec<usize> = (0..left.len()).collect();
-        let keep_lowest = |pool: &mut Vec<usize>, score: &dyn Fn(&StopCandidate) -> u64| {
-            let best = pool.iter().map(|&k| score(&left[k])).min().unwrap_or(0);
-            pool.retain(|&k| score(&left[k]) == best);
-        };
-        keep_lowest(&mut pool, &|c| u64::from(c.running));
-        for (strategy, tally) in strategies.iter().zip(&spreads) {
-            if pool.len() <= 1 {
-                break;
+        let running = usize::from(not_running == 0);
+        // The hosts whose scores, strategy by strategy, are least.
+        least.clear();
+        least_scores.clear();
+        for (h, (on, row)) in left_on.iter().zip(scores.chunks_exact(width)).enumerate() {
+            if on[running] == 0 {
+                continue;
             }
-            match strategy {
-                PlacementStrategy::Binpack(BinpackField::Cpu) => {
-                    keep_lowest(&mut pool, &|c| u64::MAX - u64::from(cluster.instances[c.instance].cpu_available()))
+            match row.cmp(&least_scores) {
+                Ordering::Less if !least.is_empty() => {
+                    least_scores.copy_from_slice(row);
+                    least.clear();
+                    least.push(h);
                 }
-                PlacementStrategy::Binpack(BinpackField::Memory) => {
-                    keep_lowest(&mut pool, &|c| u64::MAX - u64::from(cluster.instances[c.instance].memory_available()))
+                Ordering::Equal => least.push(h),
+                _ if least.is_empty() => {
+                    least_scores.extend_from_slice(row);
+                    least.push(h);
                 }
-                PlacementStrategy::Spread(SpreadField::InstanceId) => {
-                    keep_lowest(&mut pool, &|c| u64::MAX - count_on(&removed, c.instance))
-                }
-                PlacementStrategy::Spread(SpreadField::Attribute(_)) => {
-                    keep_lowest(&mut pool, &|c| u64::MAX - tally.tasks_with_value_of(c.instance))
-                }
-                PlacementStrategy::Random => {
-                    let k = pool[rng.random_range(0..pool.len())];
-                    pool = vec![k];
-                }
+                _ => {}
             }
         }
-        let k = if pool.len() == 1 { pool[0] } else { pool[rng.random_range(0..pool.len())] };
+        let pool: usize = least.iter().map(|&h| left_on[h][running]).sum();
+        let nth = if pool == 1 { 0 } else { rng.random_range(0..pool) };
+        for &h in &least {
+            in_least[h] = true;
+        }
+        let k = left
+            .iter()
+            .zip(&host_of)
+            .enumerate()
+            .filter(|(_, (c, h))| usize::from(c.running) == running && in_least[**h])
+            .nth(nth)
+            .map(|(k, _)| k)
+            .expect("the pool counts the tasks left on its hosts");
+        for &h in &least {
+            in_least[h] = false;
+        }
         let victim = left.swap_remove(k);
+        let h = host_of.swap_remove(k);
+        left_on[h][usize::from(victim.running)] -= 1;
+        if !victim.running {
+            not_running -= 1;
+        }
         let i = victim.instance;
-        if count_on(&removed, i) > 0 && cluster.instances[i].status.is_registered() {
+        let tallied = count_on(&removed, i) > 0 && cluster.instances[i].status.is_registered();
+        if tallied {
             for tally in &mut spreads {
                 tally.remove_one(i);
             }
         }
         removed[i] += 1;
+        for (k, strategy) in strategies[..ranked].iter().enumerate() {
+            match strategy {
+                PlacementStrategy::Spread(SpreadField::InstanceId) => {
+                    scores[h * width + k] = score(&removed, &spreads, k, i);
+                }
+                PlacementStrategy::Spread(SpreadField::Attribute(_)) if tallied => {
+                    let tally = &spreads[k];
+                    if let Some(v) = tally.value_of(i) {
+                        let new = u64::MAX - tally.tasks[v];
+                        for (row, &value) in scores.chunks_exact_mut(width).zip(&host_values[k]) {
+                            if value == Some(v) {
+                                row[k] = new;
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
         chosen.push(victim.task);
     }
     chosen
@@ -879,14 +969,29 @@ struct AttributeTally {
 
 impl AttributeTally {
     fn new(cluster: &Cluster, group: TaskGroup, name: &str) -> Self {
-        let mut values: Vec<Option<&str>> = Vec::new();
+        if name == AVAILABILITY_ZONE {
+            // An instance's zone is its value: zones are compared by index, each standing for
+            // the first zone of its name.
+            let zones = &cluster.availability_zones;
+            let first_named: Vec<usize> =
+                zones.iter().map(|z| zones.iter().position(|x| x == z).unwrap_or(0)).collect();
+            AttributeTally::by(cluster, group, |j| first_named[cluster.instances[j].availability_zone])
+        } else {
+            let of: Vec<Option<&str>> = (0..cluster.instances.len()).map(|j| cluster.attribute(j, name)).collect();
+            AttributeTally::by(cluster, group, |j| of[j])
+        }
+    }
+
+    /// The tally of the values `value_of` gives each instance.
+    fn by<V: PartialEq>(cluster: &Cluster, group: TaskGroup, value_of: impl Fn(usize) -> V) -> Self {
+        let mut values: Vec<V> = Vec::new();
         let mut tasks = Vec::new();
         for (j, inst) in cluster.instances.iter().enumerate() {
             if !inst.status.is_registered() {
                 continue;
             }
-            let v = cluster.attribute(j, name);
-            let index = values.iter().position(|&x| x == v).unwrap_or_else(|| {
+            let v = value_of(j);
+            let index = values.iter().position(|x| *x == v).unwrap_or_else(|| {
                 values.push(v);
                 tasks.push(0);
                 values.len() - 1
@@ -895,15 +1000,20 @@ impl AttributeTally {
         }
         let value = (0..cluster.instances.len())
             .map(|j| {
-                let v = cluster.attribute(j, name);
-                values.iter().position(|&x| x == v)
+                let v = value_of(j);
+                values.iter().position(|x| *x == v)
             })
             .collect();
         AttributeTally { tasks, value }
     }
 
+    /// The index in `tasks` of the instance's value, if a registered instance has it.
+    fn value_of(&self, instance: usize) -> Option<usize> {
+        self.value.get(instance).copied().flatten()
+    }
+
     fn tasks_with_value_of(&self, instance: usize) -> u64 {
-        self.value.get(instance).copied().flatten().map_or(0, |v| self.tasks[v])
+        self.value_of(instance).map_or(0, |v| self.tasks[v])
     }
 
     /// A task of the group on registered instance `instance` is chosen.
