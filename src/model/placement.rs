@@ -484,6 +484,19 @@ macro_rules! with_first {
     };
 }
 
+/// Runs a scan of `$instances` that rates by the ranks after the first, the first rating them
+/// all alike.
+macro_rules! scan_from_second {
+    ($finder:expr, $instances:expr, $found:expr, $scores:expr, $ranks:expr) => {
+        match $ranks.get(1) {
+            None => $finder.scan($instances, &mut $found, &$scores, $ranks, 1, |_, _| Some(0)),
+            Some(rank) => {
+                with_first!($scores, 1, rank, |first| $finder.scan($instances, &mut $found, &$scores, $ranks, 1, first))
+            }
+        }
+    };
+}
+
 /// Instance `i`'s score under each rank. On an instance the task does not fit, the score means
 /// nothing (what is left saturates at zero): the instance is no candidate.
 impl Scores<'_> {
@@ -575,9 +588,9 @@ pub fn place(
         let all = cluster.group_tasks_per_zone(group);
         unregistered.clear();
         unregistered.resize(all.len(), 0);
-        for (i, &n) in group_tasks.iter().enumerate() {
-            if n > 0 && !cluster.instances[i].status.is_registered() {
-                unregistered[cluster.instances[i].availability_zone] += u64::from(n);
+        for (inst, &n) in cluster.instances.iter().zip(group_tasks) {
+            if n > 0 && !inst.status.is_registered() {
+                unregistered[inst.availability_zone] += u64::from(n);
             }
         }
         per_zone.extend(all.iter().zip(unregistered.iter()).map(|(&a, &u)| a.saturating_sub(u)));
@@ -591,20 +604,20 @@ pub fn place(
         zones.sort_by_key(|&z| per_zone[z]);
         let mut from = 0;
         while from < zones.len() {
-            let to = from + zones[from..].iter().take_while(|&&z| per_zone[z] == per_zone[zones[from]]).count();
+            let tie = per_zone[zones[from]];
+            let to = from + zones[from..].iter().take_while(|&&z| per_zone[z] == tie).count();
             found.clear();
-            for &z in &zones[from..to] {
-                let instances = cluster.instances_in_zone(z).iter().copied();
-                match ranks.get(1) {
-                    None => finder.scan(instances, &mut found, &scores, ranks, 1, |_, _| Some(0)),
-                    Some(rank) => with_first!(scores, 1, rank, |first| finder
-                        .scan(instances, &mut found, &scores, ranks, 1, first)),
-                }
+            // One zone's instances from its list; several zones' in one pass, which keeps them
+            // in instance order.
+            if to - from == 1 {
+                let instances = cluster.instances_in_zone(zones[from]).iter().copied();
+                scan_from_second!(finder, instances, found, scores, ranks);
+            } else {
+                let instances = (0..cluster.instances.len())
+                    .filter(|&i| per_zone.get(cluster.instances[i].availability_zone) == Some(&tie));
+                scan_from_second!(finder, instances, found, scores, ranks);
             }
             if !found.candidates.is_empty() {
-                if to - from > 1 {
-                    found.candidates.sort_unstable();
-                }
                 break;
             }
             from = to;
@@ -677,20 +690,23 @@ impl Finder<'_> {
         from: usize,
         first: impl Fn(usize, &ContainerInstance) -> Option<u64>,
     ) {
+        let Found { candidates, best, least } = found;
+        let (candidates, best) = (&mut **candidates, &mut **best);
+        let mut least_so_far = *least;
         for i in instances {
             let inst = &self.cluster.instances[i];
             if inst.status != InstanceStatus::Active {
                 continue;
             }
             let Some(score) = first(i, inst) else { continue };
-            if score > found.least {
+            if score > least_so_far {
                 continue;
             }
             let mut order =
-                if score < found.least || found.candidates.is_empty() { Ordering::Less } else { Ordering::Equal };
+                if score < least_so_far || candidates.is_empty() { Ordering::Less } else { Ordering::Equal };
             let mut k = from + 1;
             while order == Ordering::Equal && k < ranks.len() {
-                order = scores.of(k, ranks[k], i, inst).cmp(&found.best[k - from - 1]);
+                order = scores.of(k, ranks[k], i, inst).cmp(&best[k - from - 1]);
                 k += 1;
             }
             if order == Ordering::Greater {
@@ -703,13 +719,14 @@ impl Finder<'_> {
                 continue;
             }
             if order == Ordering::Less {
-                found.least = score;
-                found.best.clear();
-                found.best.extend((from + 1..ranks.len()).map(|k| scores.of(k, ranks[k], i, inst)));
-                found.candidates.clear();
+                least_so_far = score;
+                best.clear();
+                best.extend((from + 1..ranks.len()).map(|k| scores.of(k, ranks[k], i, inst)));
+                candidates.clear();
             }
-            found.candidates.push(i);
+            candidates.push(i);
         }
+        *least = least_so_far;
     }
 
     /// Whether instance `i` meets every constraint: the static ones as settled, the others
