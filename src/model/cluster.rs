@@ -28,6 +28,10 @@ pub struct Cluster {
     /// Zone `z`, whatever their status, kept as tasks come and go so that the zone spread need not
     /// add them up per placement. An instance's zone is fixed at launch.
     zone_tasks: Vec<Vec<u64>>,
+    /// `zone_instances[z]`: the instances launched in Availability Zone `z`, in launch order. An
+    /// instance's zone is fixed at launch and instances are never renumbered, so placement can
+    /// visit only the zones the zone spread rates best.
+    zone_instances: Vec<Vec<usize>>,
 }
 
 impl Cluster {
@@ -42,6 +46,7 @@ impl Cluster {
             group_index: BTreeMap::new(),
             group_tasks: Vec::new(),
             zone_tasks: Vec::new(),
+            zone_instances: Vec::new(),
         }
     }
 
@@ -60,6 +65,11 @@ impl Cluster {
 
     pub fn add_instance(&mut self, instance: ContainerInstance, attributes: BTreeMap<String, String>) -> usize {
         let index = self.instances.len();
+        let zone = instance.availability_zone;
+        if self.zone_instances.len() <= zone {
+            self.zone_instances.resize(zone + 1, Vec::new());
+        }
+        self.zone_instances[zone].push(index);
         self.instances.push(instance);
         self.custom_attributes.push(attributes);
         for counts in &mut self.group_tasks {
@@ -81,6 +91,26 @@ impl Cluster {
     /// whether registered or not.
     pub fn group_tasks_per_zone(&self, group: TaskGroup) -> &[u64] {
         &self.zone_tasks[group]
+    }
+
+    /// The instances in Availability Zone `zone`, whatever their status, in launch order.
+    pub fn instances_in_zone(&self, zone: usize) -> &[usize] {
+        self.zone_instances.get(zone).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether every instance is listed under its zone, once, in launch order, and nothing else
+    /// is: the zone index mirrors the instances' zones.
+    pub fn zone_index_matches(&self) -> bool {
+        let zones = self
+            .zone_instances
+            .len()
+            .max(self.instances.iter().map(|inst| inst.availability_zone + 1).max().unwrap_or(0));
+        (0..zones).all(|z| {
+            self.instances_in_zone(z)
+                .iter()
+                .copied()
+                .eq((0..self.instances.len()).filter(|&i| self.instances[i].availability_zone == z))
+        })
     }
 
     pub fn add_group_task(&mut self, group: TaskGroup, instance: usize) {
@@ -240,7 +270,27 @@ mod tests {
                     }
                     prop_assert_eq!(cluster.group_tasks_per_zone(g), &recount[..]);
                 }
+                prop_assert!(cluster.zone_index_matches(), "the zone index lost track of an instance");
             }
         }
+    }
+
+    /// The zone index check notices an instance listed under a zone it is not in.
+    #[test]
+    fn zone_index_check_notices_a_moved_instance() {
+        let zones = vec!["a".to_string(), "b".to_string()];
+        let itype = builtin_instance_types().remove("m5.large").expect("a built-in type");
+        let mut cluster = Cluster::new("c".into(), zones, vec![itype]);
+        for (n, zone) in [0, 1, 0].into_iter().enumerate() {
+            let itype = &cluster.instance_types[0];
+            let inst = ContainerInstance::new(format!("i-{n}"), 0, (0, itype), zone, 0, (32768, 60999), 0);
+            cluster.add_instance(inst, BTreeMap::new());
+        }
+        assert!(cluster.zone_index_matches());
+        assert_eq!(cluster.instances_in_zone(0), &[0, 2]);
+        assert_eq!(cluster.instances_in_zone(1), &[1]);
+        assert_eq!(cluster.instances_in_zone(2), &[] as &[usize]);
+        cluster.instances[2].availability_zone = 1;
+        assert!(!cluster.zone_index_matches());
     }
 }

@@ -266,20 +266,19 @@ impl Rank {
 /// The built-in attribute naming an instance's Availability Zone.
 const AVAILABILITY_ZONE: &str = "ecs.availability-zone";
 
-/// Working space of one placement, kept between placements for its capacity and, in
-/// `unregistered`, for what the last placement found.
+/// Working space of one placement, kept between placements for its capacity.
 #[derive(Default)]
 struct Scratch {
-    /// The candidates the ranks rate best so far, in instance order.
+    /// The candidates the ranks rate best so far.
     candidates: Vec<usize>,
-    /// Their score under each rank but the first.
+    /// Their score under each rank after the one the scan rates by first.
     best: Vec<u64>,
     /// The group's tasks on registered instances, per Availability Zone.
     per_zone: Vec<u64>,
-    /// The group's tasks on instances not registered, per zone, as the last pass counted them.
+    /// The group's tasks on instances not registered, per zone.
     unregistered: Vec<u64>,
-    /// The same, as the current pass counts them.
-    seen: Vec<u64>,
+    /// The zones, fewest of the group's tasks first.
+    zones: Vec<usize>,
 }
 
 impl PlacementPolicy {
@@ -459,9 +458,52 @@ macro_rules! with_score {
     };
 }
 
+/// Runs `$body` with `$first` bound to the score of rank `$k` as a scan rates by it first: `None`
+/// for an instance without the CPU or memory for the task when the rank packs by either, since
+/// such an instance is no candidate and, leaving least of the resource, would otherwise rate best.
+macro_rules! with_first {
+    ($scores:expr, $k:expr, $rank:expr, |$first:ident| $body:expr) => {
+        match $rank {
+            Rank::CpuLeft => {
+                let $first = |_: usize, inst: &ContainerInstance| {
+                    $scores.has_cpu_and_memory(inst).then(|| $scores.cpu_left(inst))
+                };
+                $body
+            }
+            Rank::MemoryLeft => {
+                let $first = |_: usize, inst: &ContainerInstance| {
+                    $scores.has_cpu_and_memory(inst).then(|| $scores.memory_left(inst))
+                };
+                $body
+            }
+            rank => with_score!($scores, $k, rank, |score| {
+                let $first = |i: usize, inst: &ContainerInstance| Some(score(i, inst));
+                $body
+            }),
+        }
+    };
+}
+
+/// Runs a scan of `$instances` that rates by the ranks after the first, the first rating them
+/// all alike.
+macro_rules! scan_from_second {
+    ($finder:expr, $instances:expr, $found:expr, $scores:expr, $ranks:expr) => {
+        match $ranks.get(1) {
+            None => $finder.scan($instances, &mut $found, &$scores, $ranks, 1, |_, _| Some(0)),
+            Some(rank) => {
+                with_first!($scores, 1, rank, |first| $finder.scan($instances, &mut $found, &$scores, $ranks, 1, first))
+            }
+        }
+    };
+}
+
 /// Instance `i`'s score under each rank. On an instance the task does not fit, the score means
 /// nothing (what is left saturates at zero): the instance is no candidate.
 impl Scores<'_> {
+    fn has_cpu_and_memory(&self, inst: &ContainerInstance) -> bool {
+        inst.cpu_available() >= self.req.cpu && inst.memory_available() >= self.req.memory
+    }
+
     fn cpu_left(&self, inst: &ContainerInstance) -> u64 {
         u64::from(inst.cpu_available().saturating_sub(self.req.cpu))
     }
@@ -498,15 +540,15 @@ impl Scores<'_> {
 ///
 /// Steps 1 to 3 run as one pass over the instances that keeps only the candidates the strategies
 /// rate best so far. Keeping, strategy after strategy, the candidates one rates best keeps
-/// exactly those whose scores, compared strategy by strategy, are least; they stay in instance
+/// exactly those whose scores, compared strategy by strategy, are least; they are put in instance
 /// order, so step 4 draws among the same candidates, in the same order, as ranking all of them
 /// strategy by strategy does.
 ///
 /// The zone spread counts the group's tasks on registered instances per zone: the cluster's
-/// count over all instances of the zone, less those on instances not registered. The pass takes
-/// the latter as the previous placement found them and counts them again as it goes; should they
-/// differ, which takes a registration or deregistration of an instance with tasks of the group,
-/// the pass runs again with the new counts.
+/// count over all instances of the zone, less those on instances not registered. When it is the
+/// first strategy, every instance of a zone scores the same under it, so the pass visits the
+/// zones fewest tasks first, a set of equal zones at a time, and stops at the first set that
+/// holds a candidate: the zones after it score more whatever their instances.
 pub fn place(
     cluster: &Cluster,
     policy: &mut PlacementPolicy,
@@ -528,7 +570,6 @@ pub fn place(
         })
         .collect();
     let group_tasks = cluster.group_task_counts(group);
-    let by_zone = ranks.iter().any(|rank| matches!(rank, Rank::GroupTasksInZone));
     static_results.settle(constraints, cluster);
     let is_static = &static_results.is_static[..];
     let finder = Finder {
@@ -540,35 +581,80 @@ pub fn place(
         is_static,
         static_met: is_static.contains(&true).then_some(&static_results.all_met[..]),
         any_dynamic: is_static.contains(&false),
-        group_tasks,
-        by_zone,
     };
-    let Scratch { candidates, best, per_zone, unregistered, seen } = scratch;
-    loop {
-        if by_zone {
-            let all = cluster.group_tasks_per_zone(group);
-            unregistered.resize(all.len(), 0);
-            per_zone.clear();
-            per_zone.extend(all.iter().zip(unregistered.iter()).map(|(&a, &u)| a.saturating_sub(u)));
-        }
-        let scores = Scores { cluster, req, group_tasks, per_zone, tallies: &tallies };
-        match ranks.first() {
-            None => finder.find(candidates, best, seen, &scores, ranks, |_, _| 0),
-            Some(rank) => {
-                with_score!(scores, 0, rank, |score| finder.find(candidates, best, seen, &scores, ranks, score))
+    let Scratch { candidates, best, per_zone, unregistered, zones } = scratch;
+    per_zone.clear();
+    if ranks.contains(&Rank::GroupTasksInZone) {
+        let all = cluster.group_tasks_per_zone(group);
+        unregistered.clear();
+        unregistered.resize(all.len(), 0);
+        for (inst, &n) in cluster.instances.iter().zip(group_tasks) {
+            if n > 0 && !inst.status.is_registered() {
+                unregistered[inst.availability_zone] += u64::from(n);
             }
         }
-        if seen == unregistered {
-            break;
-        }
-        std::mem::swap(seen, unregistered);
+        per_zone.extend(all.iter().zip(unregistered.iter()).map(|(&a, &u)| a.saturating_sub(u)));
     }
+    let scores = Scores { cluster, req, group_tasks, per_zone, tallies: &tallies };
+    let mut found = Found { candidates, best, least: u64::MAX };
+    found.clear();
+    if ranks.first() == Some(&Rank::GroupTasksInZone) {
+        zones.clear();
+        zones.extend(0..per_zone.len());
+        zones.sort_by_key(|&z| per_zone[z]);
+        let mut from = 0;
+        while from < zones.len() {
+            let tie = per_zone[zones[from]];
+            let to = from + zones[from..].iter().take_while(|&&z| per_zone[z] == tie).count();
+            found.clear();
+            // One zone's instances from its list; several zones' in one pass, which keeps them
+            // in instance order.
+            if to - from == 1 {
+                let instances = cluster.instances_in_zone(zones[from]).iter().copied();
+                scan_from_second!(finder, instances, found, scores, ranks);
+            } else {
+                let instances = (0..cluster.instances.len())
+                    .filter(|&i| per_zone.get(cluster.instances[i].availability_zone) == Some(&tie));
+                scan_from_second!(finder, instances, found, scores, ranks);
+            }
+            if !found.candidates.is_empty() {
+                break;
+            }
+            from = to;
+        }
+    } else {
+        let instances = 0..cluster.instances.len();
+        match ranks.first() {
+            None => finder.scan(instances, &mut found, &scores, ranks, 0, |_, _| Some(0)),
+            Some(rank) => {
+                with_first!(scores, 0, rank, |first| finder.scan(instances, &mut found, &scores, ranks, 0, first))
+            }
+        }
+    }
+    let candidates = &found.candidates;
     let picked = match candidates.len() {
         0 => None,
         1 => Some(candidates[0]),
         n => Some(candidates[rng.random_range(0..n)]),
     };
     picked.ok_or_else(|| closest_failure(cluster, policy, group, req, only_asg))
+}
+
+/// The candidates a scan rates best so far.
+struct Found<'a> {
+    candidates: &'a mut Vec<usize>,
+    /// Their scores under the ranks after the one the scan rates by first.
+    best: &'a mut Vec<u64>,
+    /// Their score under the rank the scan rates by first.
+    least: u64,
+}
+
+impl Found<'_> {
+    fn clear(&mut self) {
+        self.candidates.clear();
+        self.best.clear();
+        self.least = u64::MAX;
+    }
 }
 
 /// Finds the candidates for one task.
@@ -584,52 +670,43 @@ struct Finder<'a> {
     static_met: Option<&'a [bool]>,
     /// Whether some constraint is not static.
     any_dynamic: bool,
-    /// The group's tasks per instance.
-    group_tasks: &'a [u32],
-    /// Whether to count the group's tasks on instances not registered, per zone.
-    by_zone: bool,
 }
 
 impl Finder<'_> {
-    /// Puts in `candidates` those the ranks rate best, in instance order, with their scores in
-    /// `best`, and the group's tasks on instances not registered, per zone, in `unregistered`.
-    /// `first` is the score under the first rank, if any.
+    /// Adds to `found` the candidates among `instances` that rate best under `ranks[from..]`,
+    /// dropping those that rate worse. `first` is the score under `ranks[from]`, if any, or
+    /// `None` when the instance cannot hold the task whatever it scores.
     ///
     /// An instance is compared with the best so far rank by rank, each score read only when the
     /// ranks before it tie. One that scores more is dropped whether the task fits or not, so the
     /// scores go first: they are quicker to read than the fit.
-    fn find(
+    #[inline(always)]
+    fn scan(
         &self,
-        candidates: &mut Vec<usize>,
-        best: &mut Vec<u64>,
-        unregistered: &mut Vec<u64>,
+        instances: impl Iterator<Item = usize>,
+        found: &mut Found<'_>,
         scores: &Scores<'_>,
         ranks: &[Rank],
-        first: impl Fn(usize, &ContainerInstance) -> u64,
+        from: usize,
+        first: impl Fn(usize, &ContainerInstance) -> Option<u64>,
     ) {
-        candidates.clear();
-        best.clear();
-        unregistered.clear();
-        if self.by_zone {
-            unregistered.resize(self.cluster.availability_zones.len(), 0);
-        }
-        // The best score so far under the first rank; those under the others are in `best`.
-        let mut least = u64::MAX;
-        for (i, inst) in self.cluster.instances.iter().enumerate() {
+        let Found { candidates, best, least } = found;
+        let (candidates, best) = (&mut **candidates, &mut **best);
+        let mut least_so_far = *least;
+        for i in instances {
+            let inst = &self.cluster.instances[i];
             if inst.status != InstanceStatus::Active {
-                if self.by_zone && !inst.status.is_registered() {
-                    unregistered[inst.availability_zone] += u64::from(self.group_tasks[i]);
-                }
                 continue;
             }
-            let score = first(i, inst);
-            if score > least {
+            let Some(score) = first(i, inst) else { continue };
+            if score > least_so_far {
                 continue;
             }
-            let mut order = if score < least || candidates.is_empty() { Ordering::Less } else { Ordering::Equal };
-            let mut k = 1;
+            let mut order =
+                if score < least_so_far || candidates.is_empty() { Ordering::Less } else { Ordering::Equal };
+            let mut k = from + 1;
             while order == Ordering::Equal && k < ranks.len() {
-                order = scores.of(k, ranks[k], i, inst).cmp(&best[k - 1]);
+                order = scores.of(k, ranks[k], i, inst).cmp(&best[k - from - 1]);
                 k += 1;
             }
             if order == Ordering::Greater {
@@ -642,13 +719,14 @@ impl Finder<'_> {
                 continue;
             }
             if order == Ordering::Less {
-                least = score;
+                least_so_far = score;
                 best.clear();
-                best.extend(ranks.iter().enumerate().skip(1).map(|(k, &rank)| scores.of(k, rank, i, inst)));
+                best.extend((from + 1..ranks.len()).map(|k| scores.of(k, ranks[k], i, inst)));
                 candidates.clear();
             }
             candidates.push(i);
         }
+        *least = least_so_far;
     }
 
     /// Whether instance `i` meets every constraint: the static ones as settled, the others
@@ -739,6 +817,13 @@ pub struct StopCandidate {
 /// keeping the spread even; `binpack` stops the task on the instance with the most of the
 /// resource left; `random` at random; any remaining tie is broken at random. Tasks not yet
 /// RUNNING go first: stopping them costs no capacity that serves [assume; AWS does not say].
+///
+/// Each strategy keeps the tasks it rates worst to keep among those the strategies before it
+/// kept, so the tasks left for the draw are those whose scores, compared strategy by strategy up
+/// to the first `random` one, are least; `random` draws one of them, which is the draw a final
+/// tie-break makes. Every task on an instance scores the same under every strategy, so the
+/// scores are compared per instance, and the draw picks among the tasks of the instances that
+/// score least, in the order of the tasks still left.
 pub fn choose_tasks_to_stop(
     cluster: &Cluster,
     group: TaskGroup,
@@ -754,53 +839,136 @@ pub fn choose_tasks_to_stop(
     // Each attribute spread's tasks per value of the attribute over the registered instances,
     // counted once and kept up to date as tasks are chosen: the cluster does not change while
     // the victims are picked, so counting again for each victim would find the same.
-    let mut spreads: Vec<AttributeTally> = strategies
+    // The strategies that compare scores: those before the first `random` one.
+    let ranked = strategies.iter().position(|s| *s == PlacementStrategy::Random).unwrap_or(strategies.len());
+    let mut spreads: Vec<AttributeTally> = strategies[..ranked]
         .iter()
         .map(|strategy| match strategy {
             PlacementStrategy::Spread(SpreadField::Attribute(name)) => AttributeTally::new(cluster, group, name),
             _ => AttributeTally::default(),
         })
         .collect();
+    // The instances the candidates run on, and for each candidate left, its instance's place
+    // among them.
+    let mut hosts: Vec<usize> = Vec::new();
+    let mut host_of_instance = vec![usize::MAX; cluster.instances.len()];
+    let mut host_of: Vec<usize> = left
+        .iter()
+        .map(|c| {
+            if host_of_instance[c.instance] == usize::MAX {
+                host_of_instance[c.instance] = hosts.len();
+                hosts.push(c.instance);
+            }
+            host_of_instance[c.instance]
+        })
+        .collect();
+    // Per host, its candidates left that are not RUNNING and those that are.
+    let mut left_on = vec![[0usize; 2]; hosts.len()];
+    for (c, &h) in left.iter().zip(&host_of) {
+        left_on[h][usize::from(c.running)] += 1;
+    }
+    let mut not_running = left.iter().filter(|c| !c.running).count();
+    // Per host, its score under each ranking strategy, a row per host: what the strategies would
+    // read for each of its tasks. Only choosing a task changes a score, and only those of its
+    // instance and of the instances sharing its attribute values, so only those are worked out
+    // again.
+    let score = |removed: &[u64], spreads: &[AttributeTally], k: usize, i: usize| -> u64 {
+        match &strategies[k] {
+            PlacementStrategy::Binpack(BinpackField::Cpu) => u64::MAX - u64::from(cluster.instances[i].cpu_available()),
+            PlacementStrategy::Binpack(BinpackField::Memory) => {
+                u64::MAX - u64::from(cluster.instances[i].memory_available())
+            }
+            PlacementStrategy::Spread(SpreadField::InstanceId) => u64::MAX - count_on(removed, i),
+            PlacementStrategy::Spread(SpreadField::Attribute(_)) => u64::MAX - spreads[k].tasks_with_value_of(i),
+            PlacementStrategy::Random => unreachable!("only the strategies before the first random one rank"),
+        }
+    };
+    // A row of `width` scores per host; with no ranking strategy, one score that ties them all.
+    let width = ranked.max(1);
+    let mut scores: Vec<u64> = hosts
+        .iter()
+        .flat_map(|&i| (0..width).map(move |k| (k, i)))
+        .map(|(k, i)| if k < ranked { score(&removed, &spreads, k, i) } else { 0 })
+        .collect();
+    // Per attribute spread, each host's value.
+    let host_values: Vec<Vec<Option<usize>>> =
+        spreads.iter().map(|tally| hosts.iter().map(|&i| tally.value_of(i)).collect()).collect();
+    let mut least: Vec<usize> = Vec::new();
+    let mut least_scores: Vec<u64> = Vec::with_capacity(width);
+    let mut in_least = vec![false; hosts.len()];
     let mut chosen = Vec::with_capacity(n);
     while chosen.len() < n && !left.is_empty() {
-        let mut pool: Vec<usize> = (0..left.len()).collect();
-        let keep_lowest = |pool: &mut Vec<usize>, score: &dyn Fn(&StopCandidate) -> u64| {
-            let best = pool.iter().map(|&k| score(&left[k])).min().unwrap_or(0);
-            pool.retain(|&k| score(&left[k]) == best);
-        };
-        keep_lowest(&mut pool, &|c| u64::from(c.running));
-        for (strategy, tally) in strategies.iter().zip(&spreads) {
-            if pool.len() <= 1 {
-                break;
+        let running = usize::from(not_running == 0);
+        // The hosts whose scores, strategy by strategy, are least.
+        least.clear();
+        least_scores.clear();
+        for (h, (on, row)) in left_on.iter().zip(scores.chunks_exact(width)).enumerate() {
+            if on[running] == 0 {
+                continue;
             }
-            match strategy {
-                PlacementStrategy::Binpack(BinpackField::Cpu) => {
-                    keep_lowest(&mut pool, &|c| u64::MAX - u64::from(cluster.instances[c.instance].cpu_available()))
+            match row.cmp(&least_scores) {
+                Ordering::Less if !least.is_empty() => {
+                    least_scores.copy_from_slice(row);
+                    least.clear();
+                    least.push(h);
                 }
-                PlacementStrategy::Binpack(BinpackField::Memory) => {
-                    keep_lowest(&mut pool, &|c| u64::MAX - u64::from(cluster.instances[c.instance].memory_available()))
+                Ordering::Equal => least.push(h),
+                _ if least.is_empty() => {
+                    least_scores.extend_from_slice(row);
+                    least.push(h);
                 }
-                PlacementStrategy::Spread(SpreadField::InstanceId) => {
-                    keep_lowest(&mut pool, &|c| u64::MAX - count_on(&removed, c.instance))
-                }
-                PlacementStrategy::Spread(SpreadField::Attribute(_)) => {
-                    keep_lowest(&mut pool, &|c| u64::MAX - tally.tasks_with_value_of(c.instance))
-                }
-                PlacementStrategy::Random => {
-                    let k = pool[rng.random_range(0..pool.len())];
-                    pool = vec![k];
-                }
+                _ => {}
             }
         }
-        let k = if pool.len() == 1 { pool[0] } else { pool[rng.random_range(0..pool.len())] };
+        let pool: usize = least.iter().map(|&h| left_on[h][running]).sum();
+        let nth = if pool == 1 { 0 } else { rng.random_range(0..pool) };
+        for &h in &least {
+            in_least[h] = true;
+        }
+        let k = left
+            .iter()
+            .zip(&host_of)
+            .enumerate()
+            .filter(|(_, (c, h))| usize::from(c.running) == running && in_least[**h])
+            .nth(nth)
+            .map(|(k, _)| k)
+            .expect("the pool counts the tasks left on its hosts");
+        for &h in &least {
+            in_least[h] = false;
+        }
         let victim = left.swap_remove(k);
+        let h = host_of.swap_remove(k);
+        left_on[h][usize::from(victim.running)] -= 1;
+        if !victim.running {
+            not_running -= 1;
+        }
         let i = victim.instance;
-        if count_on(&removed, i) > 0 && cluster.instances[i].status.is_registered() {
+        let tallied = count_on(&removed, i) > 0 && cluster.instances[i].status.is_registered();
+        if tallied {
             for tally in &mut spreads {
                 tally.remove_one(i);
             }
         }
         removed[i] += 1;
+        for (k, strategy) in strategies[..ranked].iter().enumerate() {
+            match strategy {
+                PlacementStrategy::Spread(SpreadField::InstanceId) => {
+                    scores[h * width + k] = score(&removed, &spreads, k, i);
+                }
+                PlacementStrategy::Spread(SpreadField::Attribute(_)) if tallied => {
+                    let tally = &spreads[k];
+                    if let Some(v) = tally.value_of(i) {
+                        let new = u64::MAX - tally.tasks[v];
+                        for (row, &value) in scores.chunks_exact_mut(width).zip(&host_values[k]) {
+                            if value == Some(v) {
+                                row[k] = new;
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
         chosen.push(victim.task);
     }
     chosen
@@ -818,14 +986,29 @@ struct AttributeTally {
 
 impl AttributeTally {
     fn new(cluster: &Cluster, group: TaskGroup, name: &str) -> Self {
-        let mut values: Vec<Option<&str>> = Vec::new();
+        if name == AVAILABILITY_ZONE {
+            // An instance's zone is its value: zones are compared by index, each standing for
+            // the first zone of its name.
+            let zones = &cluster.availability_zones;
+            let first_named: Vec<usize> =
+                zones.iter().map(|z| zones.iter().position(|x| x == z).unwrap_or(0)).collect();
+            AttributeTally::by(cluster, group, |j| first_named[cluster.instances[j].availability_zone])
+        } else {
+            let of: Vec<Option<&str>> = (0..cluster.instances.len()).map(|j| cluster.attribute(j, name)).collect();
+            AttributeTally::by(cluster, group, |j| of[j])
+        }
+    }
+
+    /// The tally of the values `value_of` gives each instance.
+    fn by<V: PartialEq>(cluster: &Cluster, group: TaskGroup, value_of: impl Fn(usize) -> V) -> Self {
+        let mut values: Vec<V> = Vec::new();
         let mut tasks = Vec::new();
         for (j, inst) in cluster.instances.iter().enumerate() {
             if !inst.status.is_registered() {
                 continue;
             }
-            let v = cluster.attribute(j, name);
-            let index = values.iter().position(|&x| x == v).unwrap_or_else(|| {
+            let v = value_of(j);
+            let index = values.iter().position(|x| *x == v).unwrap_or_else(|| {
                 values.push(v);
                 tasks.push(0);
                 values.len() - 1
@@ -834,15 +1017,20 @@ impl AttributeTally {
         }
         let value = (0..cluster.instances.len())
             .map(|j| {
-                let v = cluster.attribute(j, name);
-                values.iter().position(|&x| x == v)
+                let v = value_of(j);
+                values.iter().position(|x| *x == v)
             })
             .collect();
         AttributeTally { tasks, value }
     }
 
+    /// The index in `tasks` of the instance's value, if a registered instance has it.
+    fn value_of(&self, instance: usize) -> Option<usize> {
+        self.value.get(instance).copied().flatten()
+    }
+
     fn tasks_with_value_of(&self, instance: usize) -> u64 {
-        self.value.get(instance).copied().flatten().map_or(0, |v| self.tasks[v])
+        self.value_of(instance).map_or(0, |v| self.tasks[v])
     }
 
     /// A task of the group on registered instance `instance` is chosen.
