@@ -159,7 +159,7 @@ impl World<'_> {
         let s = self.billed_tasks[t].service();
         let svc = &self.services[s];
         self.scenario.services[s].blue_green.is_some()
-            && task.desired_running
+            && task.class.desired_running
             && task.deployment() != svc.primary()
             && svc.deployments[task.deployment()].status == DeploymentStatus::Active
     }

@@ -358,24 +358,18 @@ service_time = "100ms"
         });
     }
 
+    /// A cohort that loses count of a member, and a split that holds a candidate twice.
     #[test]
-    fn a_fluid_cohort_that_loses_count_of_its_members_is_caught() {
+    fn a_fluid_cohort_that_loses_or_doubles_a_member_is_caught() {
         let s = scenario(&["fidelity=\"fluid\""]);
-        after_a_run(&s, |w| {
-            assert!(w.fluid_tamper_cohort(), "no cohort formed");
-            let v = broken(w);
-            assert!(v.problem.contains("cohort"), "{}", v.problem);
-        });
-    }
-
-    #[test]
-    fn a_fluid_split_that_holds_a_candidate_twice_is_caught() {
-        let s = scenario(&["fidelity=\"fluid\""]);
-        after_a_run(&s, |w| {
-            assert!(w.fluid_tamper_singles(), "no cohort formed");
-            let v = broken(w);
-            assert!(v.problem.contains("but its candidates are"), "{}", v.problem);
-        });
+        for (doubled, problem) in [(false, "cohort"), (true, "but its candidates are")] {
+            after_a_run(&s, |w| {
+                let tampered = if doubled { w.fluid_tamper_singles() } else { w.fluid_tamper_cohort() };
+                assert!(tampered, "no cohort formed");
+                let v = broken(w);
+                assert!(v.problem.contains(problem), "{}", v.problem);
+            });
+        }
     }
 
     #[test]

@@ -272,12 +272,12 @@ set_desired_count = { service = "worker", desired_count = 5 }
         for fidelity in ["request", "fluid"] {
             let missed_stop = run_checking_footprints(fidelity, |w| {
                 let t = w.services[0].tasks[0];
-                w.task_states[t].desired_running = false;
+                w.task_states[t].class.desired_running = false;
             });
             assert!(missed_stop.is_err(), "{fidelity}");
             let missed_health = run_checking_footprints(fidelity, |w| {
                 let t = w.services[0].tasks[0];
-                w.task_states[t].healthy = !w.task_states[t].healthy;
+                w.task_states[t].class.healthy = !w.task_states[t].class.healthy;
             });
             assert!(missed_health.is_err(), "{fidelity}");
             let missed_target = run_checking_footprints(fidelity, |w| w.traffic[0].healthy_targets += 1);

@@ -31,44 +31,24 @@ impl World<'_> {
     /// instances (ECS-DG:deployment-type-ecs.md, ECS-DG:container-instance-draining.md).
     pub(super) fn kept(&self, t: usize) -> bool {
         let task = self.task_states[t];
-        task.deployment() == self.services[self.billed_tasks[t].service()].primary()
-            && self.cluster.instances[task.instance()].status == InstanceStatus::Active
+        task.deployment() == self.services[self.billed_tasks[t].service()].primary() && task.class.on_active_instance
     }
 
     pub(super) fn counts(&self, s: usize) -> TaskCounts {
         let mut c = TaskCounts::default();
-        // Only a blue/green service parks tasks; asking once spares a lookup per task.
-        let blue_green = self.scenario.services[s].blue_green.is_some();
-        if blue_green {
+        // Only a blue/green service parks tasks, which the tally does not tell apart: its tasks
+        // are counted one by one.
+        if self.scenario.services[s].blue_green.is_some() {
             for &t in &self.services[s].tasks {
-                let task = self.task_states[t];
-                if self.parked(t) {
-                    continue;
-                }
-                if !task.desired_running {
-                    c.stopping += 1;
-                } else if self.kept(t) {
-                    c.keep += 1;
-                    c.keep_healthy += u32::from(task.healthy);
-                } else {
-                    c.replace += 1;
-                    c.replace_healthy += u32::from(task.healthy);
+                if !self.parked(t) {
+                    count_into(&mut c, self.task_states[t].class, self.kept(t), 1);
                 }
             }
             return c;
         }
         let primary = self.services[s].primary();
         for (deployment, class, n) in self.task_tallies[s].classes() {
-            let healthy = if class.healthy { n } else { 0 };
-            if !class.desired_running {
-                c.stopping += n;
-            } else if deployment == primary && class.on_active_instance {
-                c.keep += n;
-                c.keep_healthy += healthy;
-            } else {
-                c.replace += n;
-                c.replace_healthy += healthy;
-            }
+            count_into(&mut c, class, deployment == primary && class.on_active_instance, n);
         }
         c
     }
@@ -378,5 +358,20 @@ impl World<'_> {
             self.record(EventKind::SteadyState, Some(s), None, None, detail);
         }
         self.services[s].steady = steady;
+    }
+}
+
+/// `n` live tasks of `class` into the scheduler's counts; `kept` if the scheduler keeps them
+/// (see [`World::kept`]).
+fn count_into(c: &mut TaskCounts, class: tasks::TaskClass, kept: bool, n: u32) {
+    let healthy = if class.healthy { n } else { 0 };
+    if !class.desired_running {
+        c.stopping += n;
+    } else if kept {
+        c.keep += n;
+        c.keep_healthy += healthy;
+    } else {
+        c.replace += n;
+        c.replace_healthy += healthy;
     }
 }

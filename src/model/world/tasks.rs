@@ -4,10 +4,17 @@ use super::*;
 
 /// What a service's minute sample and its scheduler's counts read of a task, kept in one dense
 /// array apart from the tasks. A task with its serving state inline spans a dozen cache lines,
-/// far apart from its service's other tasks; these copies sit five to a line, and each change to
-/// one moves the task between classes of its service's [`TaskTally`].
+/// far apart from its service's other tasks; these copies sit several to a line, and each change
+/// to one moves the task between classes of its service's [`TaskTally`].
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(super) struct TaskState {
+    pub(super) class: TaskClass,
+    deployment: u32,
+}
+
+/// What the counts ask of a task, and what a class of tasks in a [`TaskTally`] stands for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) struct TaskClass {
     pub(super) status: TaskStatus,
     pub(super) desired_running: bool,
     /// As [`Task::is_healthy`].
@@ -15,41 +22,24 @@ pub(super) struct TaskState {
     /// Whether the task lives on an ACTIVE instance: one on a DRAINING instance is replaced.
     /// False once STOPPED, so that a stopped task's copy does not follow its instance.
     pub(super) on_active_instance: bool,
-    deployment: u32,
-    instance: u32,
 }
 
 impl TaskState {
     pub(super) fn of(task: &Task, cluster: &Cluster) -> Self {
         TaskState {
-            status: task.status,
-            desired_running: task.desired_running,
-            healthy: task.is_healthy(),
-            on_active_instance: task.status != TaskStatus::Stopped
-                && cluster.instances[task.instance].status == InstanceStatus::Active,
+            class: TaskClass {
+                status: task.status,
+                desired_running: task.desired_running,
+                healthy: task.is_healthy(),
+                on_active_instance: task.status != TaskStatus::Stopped
+                    && cluster.instances[task.instance].status == InstanceStatus::Active,
+            },
             deployment: task.deployment as u32,
-            instance: task.instance as u32,
         }
     }
 
     pub(super) fn deployment(self) -> usize {
         self.deployment as usize
-    }
-
-    pub(super) fn instance(self) -> usize {
-        self.instance as usize
-    }
-
-    /// The task's class in its service's tally, `None` once STOPPED: a stopped task has left its
-    /// service.
-    fn class(self) -> Option<usize> {
-        let status = LIVE_STATUSES.iter().position(|&x| x == self.status)?;
-        Some(
-            status << 3
-                | usize::from(self.desired_running) << 2
-                | usize::from(self.healthy) << 1
-                | usize::from(self.on_active_instance),
-        )
     }
 }
 
@@ -63,13 +53,26 @@ const LIVE_STATUSES: [TaskStatus; 5] = [
 ];
 const CLASSES: usize = LIVE_STATUSES.len() << 3;
 
-/// What a class of tasks in a [`TaskTally`] stands for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct TaskClass {
-    pub(super) status: TaskStatus,
-    pub(super) desired_running: bool,
-    pub(super) healthy: bool,
-    pub(super) on_active_instance: bool,
+impl TaskClass {
+    /// The class's index in a tally, `None` once STOPPED: a stopped task has left its service.
+    fn index(self) -> Option<usize> {
+        let status = LIVE_STATUSES.iter().position(|&x| x == self.status)?;
+        Some(
+            status << 3
+                | usize::from(self.desired_running) << 2
+                | usize::from(self.healthy) << 1
+                | usize::from(self.on_active_instance),
+        )
+    }
+
+    fn of_index(c: usize) -> Self {
+        TaskClass {
+            status: LIVE_STATUSES[c >> 3],
+            desired_running: c & 4 != 0,
+            healthy: c & 2 != 0,
+            on_active_instance: c & 1 != 0,
+        }
+    }
 }
 
 /// A service's live tasks (all but STOPPED), counted by deployment and by class: what the
@@ -79,7 +82,7 @@ pub(super) struct TaskClass {
 /// answers from a few dozen counters, kept as each task's state changes.
 #[derive(Clone, Debug, Default)]
 pub(super) struct TaskTally {
-    /// By deployment, then by [`TaskState::class`].
+    /// By deployment, then by [`TaskClass::index`].
     by_deployment: Vec<[u32; CLASSES]>,
 }
 
@@ -93,7 +96,7 @@ impl PartialEq for TaskTally {
 
 impl TaskTally {
     fn add(&mut self, state: TaskState) {
-        let Some(c) = state.class() else { return };
+        let Some(c) = state.class.index() else { return };
         let d = state.deployment();
         if self.by_deployment.len() <= d {
             self.by_deployment.resize(d + 1, [0; CLASSES]);
@@ -102,7 +105,7 @@ impl TaskTally {
     }
 
     fn remove(&mut self, state: TaskState) {
-        if let Some(c) = state.class() {
+        if let Some(c) = state.class.index() {
             self.by_deployment[state.deployment()][c] -= 1;
         }
     }
@@ -110,15 +113,7 @@ impl TaskTally {
     /// Each class that holds tasks: its deployment, what it stands for, how many tasks.
     pub(super) fn classes(&self) -> impl Iterator<Item = (usize, TaskClass, u32)> + '_ {
         self.by_deployment.iter().enumerate().flat_map(|(d, classes)| {
-            classes.iter().enumerate().filter(|&(_, &n)| n > 0).map(move |(c, &n)| {
-                let class = TaskClass {
-                    status: LIVE_STATUSES[c >> 3],
-                    desired_running: c & 4 != 0,
-                    healthy: c & 2 != 0,
-                    on_active_instance: c & 1 != 0,
-                };
-                (d, class, n)
-            })
+            classes.iter().enumerate().filter(|&(_, &n)| n > 0).map(move |(c, &n)| (d, TaskClass::of_index(c), n))
         })
     }
 
