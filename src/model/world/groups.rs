@@ -93,12 +93,29 @@ impl World<'_> {
 
     /// Whether an instance runs a task of a REPLICA service (managed termination protection
     /// keeps such instances, ECS-DG:cluster-auto-scaling.md). Asked of every instance each
-    /// minute: billing's dense copy of each task's service spares reading every task.
+    /// minute, so counted as tasks come and go rather than read off each instance's tasks.
     pub(super) fn runs_replica_tasks(&self, i: usize) -> bool {
-        self.cluster.instances[i]
-            .tasks
+        self.replica_tasks_on.get(i).is_some_and(|&n| n > 0)
+    }
+
+    /// Service `s`'s task came to (`change` 1) or left (−1) instance `i`.
+    pub(super) fn count_replica_task(&mut self, s: usize, i: usize, change: i32) {
+        if self.services[s].scheduling_strategy != SchedulingStrategy::Replica {
+            return;
+        }
+        if self.replica_tasks_on.len() <= i {
+            self.replica_tasks_on.resize(i + 1, 0);
+        }
+        self.replica_tasks_on[i] = self.replica_tasks_on[i].saturating_add_signed(change);
+    }
+
+    /// `runs_replica_tasks` as read off the instance's tasks, for the invariant checks.
+    pub(super) fn recount_replica_tasks(&self, i: usize) -> u32 {
+        let tasks = &self.cluster.instances[i].tasks;
+        tasks
             .iter()
-            .any(|&t| self.services[self.billed_tasks[t].service()].scheduling_strategy == SchedulingStrategy::Replica)
+            .filter(|&&t| self.services[self.tasks[t].service].scheduling_strategy == SchedulingStrategy::Replica)
+            .count() as u32
     }
 
     /// What a launch decision reads of a group's instances that count toward its capacity: how

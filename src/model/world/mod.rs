@@ -272,6 +272,9 @@ struct World<'a> {
     watch: invariants::Watch,
     /// Billing's copy of each task, by task.
     billed_tasks: Vec<billing::BilledTask>,
+    /// By instance: how many of its tasks belong to REPLICA services (see `runs_replica_tasks`);
+    /// grown as tasks are placed.
+    replica_tasks_on: Vec<u32>,
     /// Each instance's weights in its cost, by instance, as billing last worked them out;
     /// `None` once its tasks have changed (see [`billing::InstanceWeights`]).
     instance_weights: Vec<Option<billing::InstanceWeights>>,
@@ -349,6 +352,7 @@ impl<'a> World<'a> {
             billed_until: 0,
             watch: Default::default(),
             billed_tasks: Vec::new(),
+            replica_tasks_on: Vec::new(),
             instance_weights: Vec::new(),
             billed_instances: Vec::new(),
             instances_to_bill: Vec::new(),

@@ -170,6 +170,18 @@ impl World<'_> {
                 format!("the counts' copy {:?} differs from the task", self.task_states[t]),
             ));
         }
+        if let Some(i) = (0..self.cluster.instances.len())
+            .find(|&i| self.replica_tasks_on.get(i).copied().unwrap_or(0) != self.recount_replica_tasks(i))
+        {
+            return Err((
+                format!("instance {}", self.cluster.instances[i].id),
+                format!(
+                    "{} REPLICA tasks counted on it but it holds {}",
+                    self.replica_tasks_on.get(i).copied().unwrap_or(0),
+                    self.recount_replica_tasks(i)
+                ),
+            ));
+        }
         for (s, svc) in self.services.iter().enumerate() {
             let healthy = self.recount_healthy_targets(s);
             if self.traffic[s].healthy_targets != healthy {
@@ -288,5 +300,15 @@ set_desired_count = { service = "worker", desired_count = 5 }
             });
             assert!(missed_drain.is_err(), "{fidelity}");
         }
+    }
+
+    /// Managed termination protection reads the count of REPLICA tasks on each instance.
+    #[test]
+    fn a_replica_task_count_that_drifts_is_caught() {
+        let lost = run_checking_footprints("request", |w| {
+            let i = w.tasks[w.services[0].tasks[0]].instance;
+            w.replica_tasks_on[i] -= 1;
+        });
+        assert!(lost.is_err());
     }
 }

@@ -179,6 +179,7 @@ impl World<'_> {
         let needs_eni = req.needs_eni;
         let static_ports = req.static_host_ports.len();
         self.instance_tasks_changed(i);
+        self.count_replica_task(s, i, 1);
         self.tasks.push(Task {
             id: format!("{}-{number}", self.services[s].name),
             service: s,
@@ -409,6 +410,7 @@ impl World<'_> {
         inst.tasks.retain(|&x| x != t);
         let drained = inst.status == InstanceStatus::Draining && inst.tasks.is_empty();
         self.instance_tasks_changed(i);
+        self.count_replica_task(s, i, -1);
         let group = self.services[s].group;
         self.cluster.remove_group_task(group, i);
         self.remove_from_footprint(s, t);
