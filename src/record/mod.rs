@@ -343,6 +343,15 @@ impl LatencyHistogram {
         self.exponential_mixture_percentiles([p])[0]
     }
 
+    /// Records each mean of `mixture` as many times as it stands for responses: the fluid
+    /// fidelity keeps a minute as a mixture and puts it into the run's histogram at the minute's
+    /// end, a few means rather than one per second.
+    pub fn record_mixture(&mut self, mixture: &ExponentialMixture) {
+        for &(mean_ms, count) in &mixture.means {
+            self.record_n(mean_ms, count);
+        }
+    }
+
     /// [`LatencyHistogram::exponential_mixture_percentile`] of several percentiles, reading the
     /// histogram once.
     pub fn exponential_mixture_percentiles<const N: usize>(&self, ps: [f64; N]) -> [u64; N] {
@@ -453,7 +462,22 @@ impl ExponentialMixture {
                 .sum::<f64>()
                 / total
         };
+        // The mixture's value and slope at x, in one pass over the means.
+        let below_and_slope = |x: f64| {
+            let (mut value, mut slope) = (0.0, 0.0);
+            for &(m, n) in &self.means {
+                if m == 0 {
+                    value += n as f64;
+                } else {
+                    let e = (-x / m as f64).exp();
+                    value += n as f64 * (1.0 - e);
+                    slope += n as f64 * e / m as f64;
+                }
+            }
+            (value / total, slope / total)
+        };
         let (smallest, largest) = (self.means[0].0 as f64, self.means[self.means.len() - 1].0 as f64);
+        let mean = self.means.iter().map(|&(m, n)| m as f64 * n as f64).sum::<f64>() / total;
         let mut out = [0; N];
         for (i, &p) in ps.iter().enumerate() {
             // A percentile asked twice (the SLO's is often the 99th) is searched for once.
@@ -463,15 +487,57 @@ impl ExponentialMixture {
             }
             let q = (p / 100.0).clamp(0.0, 1.0 - 1e-9);
             let l = -(1.0 - q).ln();
-            let (mut lo, mut hi) = ((smallest * l).floor() as u64, (largest * l).ceil() as u64);
-            while lo < hi {
-                let mid = lo + (hi - lo) / 2;
-                if below(mid as f64 + 0.5) < q { lo = mid + 1 } else { hi = mid }
-            }
-            out[i] = lo;
+            let (lo, hi) = ((smallest * l).floor() as u64, (largest * l).ceil() as u64);
+            // The search starts where one Newton step from the exponential of the mixture's mean
+            // lands: the mixture is concave, so the step lands at or just below the answer.
+            let x0 = mean * l;
+            let (value, slope) = below_and_slope(x0);
+            let x1 = if slope > 0.0 { x0 - (value - q) / slope } else { x0 };
+            let guess = if x1.is_finite() { (x1 - 0.5).max(0.0).ceil() as u64 } else { lo };
+            out[i] = first_true(lo, hi, guess, |k| below(k as f64 + 0.5) >= q);
         }
         out
     }
+}
+
+/// The smallest k in `lo..hi` for which `holds` (false, then true, as k grows) is true, or `hi`
+/// if there is none: found by steps doubling away from `guess`, then by halving, so that a
+/// guess close to the answer takes a few steps whatever the width of the range.
+fn first_true(mut lo: u64, mut hi: u64, guess: u64, mut holds: impl FnMut(u64) -> bool) -> u64 {
+    if lo >= hi {
+        return hi;
+    }
+    let guess = guess.clamp(lo, hi - 1);
+    let mut step = 1;
+    if holds(guess) {
+        hi = guess;
+        while lo < hi {
+            let probe = hi.saturating_sub(step).max(lo);
+            if holds(probe) {
+                hi = probe;
+                step = step.saturating_mul(2);
+            } else {
+                lo = probe + 1;
+                break;
+            }
+        }
+    } else {
+        lo = guess + 1;
+        while lo < hi {
+            let probe = lo.saturating_add(step - 1).min(hi - 1);
+            if holds(probe) {
+                hi = probe;
+                break;
+            }
+            lo = probe + 1;
+            step = step.saturating_mul(2);
+        }
+    }
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if holds(mid) { hi = mid } else { lo = mid + 1 }
+    }
+    lo
 }
 
 impl ServiceSample {
@@ -757,6 +823,81 @@ mod tests {
             }
         }
         assert_eq!(LatencyHistogram::default().percentiles_of(&mut [], [50.0]), [0]);
+    }
+
+    /// The search from a guess finds what a scan from the bottom finds, for every guess, in
+    /// ranges empty or not, with the answer inside, at either end, or past the range.
+    #[test]
+    fn the_first_true_is_found_from_any_guess() {
+        for lo in 0..5u64 {
+            for hi in lo..14 {
+                for answer in 0..16u64 {
+                    let expected = (lo..hi).find(|&k| k >= answer).unwrap_or(hi);
+                    for guess in 0..18 {
+                        let mut asked = 0;
+                        let got = first_true(lo, hi, guess, |k| {
+                            asked += 1;
+                            assert!((lo..hi).contains(&k), "asked about {k} outside {lo}..{hi}");
+                            k >= answer
+                        });
+                        assert_eq!(got, expected, "{lo}..{hi}, answer {answer}, guess {guess}");
+                        if guess == answer && (lo..hi).contains(&answer) && answer > lo {
+                            assert_eq!(asked, 2, "a right guess is checked on both sides only");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The Newton-guided search gives what halving the whole bracket gives, on mixtures of
+    /// alike means (one second's load to the next) and of far-apart ones.
+    #[test]
+    fn the_mixture_search_agrees_with_halving_the_bracket() {
+        let halving = |means: &[(u64, u64)], p: f64| {
+            let total: u64 = means.iter().map(|x| x.1).sum();
+            let below = |x: f64| {
+                means
+                    .iter()
+                    .map(|&(m, n)| if m == 0 { n as f64 } else { n as f64 * (1.0 - (-x / m as f64).exp()) })
+                    .sum::<f64>()
+                    / total as f64
+            };
+            let q = (p / 100.0f64).clamp(0.0, 1.0 - 1e-9);
+            let l = -(1.0 - q).ln();
+            let smallest = means.iter().map(|x| x.0).min().unwrap_or(0) as f64;
+            let largest = means.iter().map(|x| x.0).max().unwrap_or(0) as f64;
+            let (mut lo, mut hi) = ((smallest * l).floor() as u64, (largest * l).ceil() as u64);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if below(mid as f64 + 0.5) < q { lo = mid + 1 } else { hi = mid }
+            }
+            lo
+        };
+        let streams = crate::engine::RngStreams::new(5);
+        let mut rng = streams.stream("means");
+        let ps = [0.0, 1.0, 50.0, 90.0, 95.0, 99.0, 99.9, 100.0];
+        for spread in [1, 5, 40, 3_000] {
+            for size in [1, 2, 7, 60] {
+                let means: Vec<(u64, u64)> = (0..size)
+                    .map(|_| {
+                        let m = 560 + rand::RngExt::random_range(&mut rng, 0..spread);
+                        (
+                            if spread == 3_000 && m % 7 == 0 { 0 } else { m },
+                            rand::RngExt::random_range(&mut rng, 1..500),
+                        )
+                    })
+                    .collect();
+                let mut mixture = ExponentialMixture::default();
+                for &(m, n) in &means {
+                    mixture.record_n(m, n);
+                }
+                let got = mixture.percentiles(ps);
+                for (k, &p) in ps.iter().enumerate() {
+                    assert_eq!(got[k], halving(&means, p), "p{p} of {means:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -101,6 +101,20 @@ struct Cohort {
     seconds: [Option<(Key, Second)>; 4],
 }
 
+impl FluidState {
+    /// Service `s`'s minute, cohort by cohort, for the members that were in their cohort at the
+    /// last minute's count; the others are counted one by one.
+    pub(super) fn cohort_minutes(&self, s: usize) -> impl Iterator<Item = CohortMinute<'_>> {
+        self.cohorts.iter().filter(move |c| c.service == s && c.counted > 0).map(|c| CohortMinute {
+            task_definition: c.task_definition,
+            work: c.state.work - c.work_counted,
+            memory_in_flight: c.state.memory,
+            reserved_vcpu: c.state.reserved_vcpu,
+            instances: &c.member_instances[..c.counted],
+        })
+    }
+}
+
 impl Cohort {
     /// The members for which `stays` is false leave, each taking the shared state as its own;
     /// those that leave with a backlog go to `backlogged`, to be served as singles.
@@ -154,14 +168,14 @@ impl Cohort {
 }
 
 /// The members of a cohort that the minute counts as one, and what each of them did.
-pub(super) struct CohortMinute {
+pub(super) struct CohortMinute<'a> {
     pub(super) task_definition: usize,
     /// CPU-ms of work each did since the last minute's count.
     pub(super) work: f64,
     pub(super) memory_in_flight: f64,
     pub(super) reserved_vcpu: f64,
     /// Their instances, one per member.
-    pub(super) instances: Vec<usize>,
+    pub(super) instances: &'a [usize],
 }
 
 /// A task's fluid queue.
@@ -389,7 +403,6 @@ impl Batch {
             let response = self.response;
             let ms = crate::engine::round_ms(response);
             traffic.minute_means.record_n(ms, k);
-            traffic.latency.record_n(ms, k);
             traffic.response_ms_total += response * whole;
             traffic.wait_ms_total += self.wait * whole;
         }
@@ -542,26 +555,9 @@ impl World<'_> {
         Some(MinuteWork { instance, task_definition, work: delta, memory_in_flight, reserved_vcpu })
     }
 
-    /// Whether the minute's count takes task `t` with its cohort (see `fluid_cohort_minutes`).
+    /// Whether the minute's count takes task `t` with its cohort (see `FluidState::cohort_minutes`).
     pub(super) fn fluid_counted_by_cohort(&self, t: usize) -> bool {
         self.fluid_state.counted_by_cohort.get(t).copied().unwrap_or(false)
-    }
-
-    /// Service `s`'s minute, cohort by cohort, for the members that were in their cohort at the
-    /// last minute's count; the others are counted one by one.
-    pub(super) fn fluid_cohort_minutes(&self, s: usize) -> Vec<CohortMinute> {
-        self.fluid_state
-            .cohorts
-            .iter()
-            .filter(|c| c.service == s && c.counted > 0)
-            .map(|c| CohortMinute {
-                task_definition: c.task_definition,
-                work: c.state.work - c.work_counted,
-                memory_in_flight: c.state.memory,
-                reserved_vcpu: c.state.reserved_vcpu,
-                instances: c.member_instances[..c.counted].to_vec(),
-            })
-            .collect()
     }
 
     /// Service `s`'s minute is counted: from now on its cohorts' members are counted as one,

@@ -106,7 +106,18 @@ impl ServiceTraffic {
 
     /// Successful responses so far, over the run.
     pub(super) fn answered(&self) -> u64 {
-        self.latency.count() + self.minute_responses.len() as u64
+        self.latency.count() + self.minute_responses.len() as u64 + self.minute_means.count()
+    }
+
+    /// The run's histogram with the minute not yet folded in, if it holds fluid responses: a
+    /// run that ends between two minutes' samples still counts its last seconds.
+    fn latency_so_far(&self) -> std::borrow::Cow<'_, LatencyHistogram> {
+        if self.minute_means.count() == 0 {
+            return std::borrow::Cow::Borrowed(&self.latency);
+        }
+        let mut latency = self.latency.clone();
+        latency.record_mixture(&self.minute_means);
+        std::borrow::Cow::Owned(latency)
     }
 }
 
@@ -648,22 +659,26 @@ impl World<'_> {
         self.traffic[s].task_mem_pct = None;
         let mut serving_tasks = 0u32;
         let fluid = self.fluid();
+        let instances = self.cluster.instances.len();
+        if self.instance_busy_ms.len() < instances {
+            self.instance_busy_ms.resize(instances, 0.0);
+        }
         if fluid {
-            for c in self.fluid_cohort_minutes(s) {
+            let traffic = &mut self.traffic[s];
+            for c in self.fluid_state.cohort_minutes(s) {
                 let reserved_mem = f64::from(self.requirements[c.task_definition].memory.max(1));
                 let baseline = f64::from(self.scenario.task_definitions[c.task_definition].app.memory_baseline);
                 let cpu_pct = pct(c.work, c.reserved_vcpu * MINUTE as f64);
                 let mem_pct = pct(baseline + c.memory_in_flight, reserved_mem);
                 let members = c.instances.len() as u32;
                 serving_tasks += members;
-                for &i in &c.instances {
-                    if self.instance_busy_ms.len() <= i {
-                        self.instance_busy_ms.resize(i + 1, 0.0);
-                    }
+                // Added member by member, as a task counted alone adds its own, in a register.
+                let mut busy = traffic.minute_busy_cpu_ms;
+                for &i in c.instances {
                     self.instance_busy_ms[i] += c.work;
-                    self.traffic[s].minute_busy_cpu_ms += c.work;
+                    busy += c.work;
                 }
-                let traffic = &mut self.traffic[s];
+                traffic.minute_busy_cpu_ms = busy;
                 StatSet::add_samples(&mut traffic.task_cpu_pct, cpu_pct, members);
                 StatSet::add_samples(&mut traffic.task_mem_pct, mem_pct, members);
             }
@@ -697,11 +712,7 @@ impl World<'_> {
             let baseline = f64::from(self.scenario.task_definitions[td].app.memory_baseline);
             if let Some(m) = minute {
                 serving_tasks += 1;
-                let i = m.instance;
-                if self.instance_busy_ms.len() <= i {
-                    self.instance_busy_ms.resize(i + 1, 0.0);
-                }
-                self.instance_busy_ms[i] += m.work;
+                self.instance_busy_ms[m.instance] += m.work;
                 let traffic = &mut self.traffic[s];
                 traffic.minute_busy_cpu_ms += m.work;
                 StatSet::add_samples(&mut traffic.task_cpu_pct, pct(m.work, m.reserved_vcpu * MINUTE as f64), 1);
@@ -752,6 +763,7 @@ impl World<'_> {
         traffic.minute_errors = 0;
         traffic.minute_busy_cpu_ms = 0.0;
         traffic.flush_responses();
+        traffic.latency.record_mixture(&traffic.minute_means);
         traffic.minute_means.reset();
         sample.healthy_targets = self.service_healthy_targets(s);
     }
@@ -762,7 +774,7 @@ impl World<'_> {
         row.requests = t.requests;
         row.errors_5xx = t.errors;
         row.error_rate = if t.requests == 0 { 0.0 } else { t.errors as f64 / t.requests as f64 };
-        let latency = &t.latency;
+        let latency = t.latency_so_far();
         let ps = [50.0, 95.0, 99.0];
         let [p50, p95, p99] =
             if self.fluid() { latency.exponential_mixture_percentiles(ps) } else { latency.percentiles(ps) };
