@@ -27,6 +27,8 @@ pub(super) const FLUID_STEP: SimTime = crate::engine::SECOND;
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct FluidCarry {
     arrivals: f64,
+    /// The workload's rate as the last second left it.
+    rate: crate::model::workload::SineStepper,
 }
 
 /// Fractional counts of a service carried to the next second, so that the integer counts the
@@ -444,8 +446,9 @@ impl World<'_> {
         for w in 0..self.scenario.workloads.len() {
             let Some(s) = self.workloads[w].service else { continue };
             let spec = &self.scenario.workloads[w];
-            let expected = spec.arrivals.expected_arrivals(from.max(spec.start), now.max(spec.start));
             let carry = &mut self.fluid_state.carry[w];
+            let expected =
+                spec.arrivals.expected_arrivals_stepping(from.max(spec.start), now.max(spec.start), &mut carry.rate);
             let total = carry.arrivals + expected;
             let n = total.floor();
             carry.arrivals = total - n;
