@@ -648,7 +648,8 @@ impl World<'_> {
         if n <= 0.0 {
             return;
         }
-        self.fluid_split(tg);
+        // The second began by splitting every group that serves a workload, this one among them.
+        debug_assert_eq!(self.fluid_state.cohorts[tg].version, Some(self.target_groups[tg].version()));
         let cohort = &self.fluid_state.cohorts[tg];
         let candidates = cohort.members.len() + cohort.singles.len();
         if candidates == 0 {
