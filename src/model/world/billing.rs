@@ -63,19 +63,32 @@ impl BilledInstance {
 pub(super) type InstanceWeights = billing::CostWeights;
 
 impl World<'_> {
-    /// Instance `i`'s tasks changed: billing works its weights out again.
+    /// Instance `i`'s tasks changed: billing works its weights out again, and bills it alone
+    /// until it has run a whole interval with them.
     pub(super) fn instance_tasks_changed(&mut self, i: usize) {
+        self.leave_steady(i);
         if let Some(w) = self.instance_weights.get_mut(i) {
             *w = None;
         }
     }
 
-    /// Instance `i`'s launch or termination time changed: billing's copy follows. An instance
-    /// billing has not seen yet is copied at the next bill.
+    /// Instance `i`'s launch or termination time changed: billing's copy follows, and bills it
+    /// alone from now on. An instance billing has not seen yet is copied at the next bill.
     pub(super) fn instance_billing_changed(&mut self, i: usize) {
+        self.leave_steady(i);
         if let Some(billed) = self.billed_instances.get_mut(i) {
             *billed = BilledInstance::of(&self.cluster.instances[i]);
         }
+    }
+
+    /// Instance `i` leaves the bulk, if it is in it, with the weights and price it joined with.
+    fn leave_steady(&mut self, i: usize) {
+        if !self.in_steady.get(i).copied().unwrap_or(false) {
+            return;
+        }
+        self.in_steady[i] = false;
+        let weights = self.instance_weights[i].as_ref().expect("an instance in the bulk keeps its weights");
+        self.steady_rates.leave(weights, self.billed_instances[i].price_per_hour);
     }
 
     /// Instance `i`'s weights, from its tasks.
@@ -129,6 +142,25 @@ impl World<'_> {
             if unsettled && self.instances_to_bill.binary_search(&i).is_err() {
                 return Err((format!("instance {}", inst.id), "billing has dropped it before settling it".into()));
             }
+        }
+        let mut recounted = billing::SteadyRates::new(self.services.len());
+        for (i, _) in self.in_steady.iter().enumerate().filter(|&(_, &x)| x) {
+            let inst = &self.cluster.instances[i];
+            let billed = &self.billed_instances[i];
+            let weights = self.instance_weights[i].as_ref().filter(|w| !w.is_idle());
+            let Some(weights) = weights.filter(|_| !billed.fargate && billed.terminated_at.is_none()) else {
+                return Err((
+                    format!("instance {}", inst.id),
+                    "billed in bulk, but terminated, a Fargate micro-VM, or without weights".into(),
+                ));
+            };
+            recounted.join(weights, billed.price_per_hour);
+        }
+        if !self.steady_rates.matches(&recounted) {
+            return Err((
+                "billing".into(),
+                format!("the bulk's rates are {:?} but its instances add up to {recounted:?}", self.steady_rates),
+            ));
         }
         Ok(())
     }
@@ -200,7 +232,13 @@ impl World<'_> {
         let mut cluster_weights: Option<Vec<f64>> = None;
         let mut to = vec![0.0; n];
         let mut idle = vec![0.0; n];
+        // The bulk ran the whole interval as it was at the last bill.
+        self.steady_rates.bill(now - from, &mut to, &mut idle);
+        self.in_steady.resize(self.cluster.instances.len(), false);
         for &i in &to_bill {
+            if self.in_steady[i] {
+                continue;
+            }
             let inst = self.billed_instances[i];
             let end = inst.terminated_at.unwrap_or(now).min(now);
             let mut ms = end.saturating_sub(inst.launched_at.max(from));
@@ -232,6 +270,11 @@ impl World<'_> {
                 &[]
             };
             billing::allocate(billing::cost(inst.price_per_hour, ms), weights, cluster, &mut to, &mut idle);
+            // Running on with tasks, it runs the next interval as it is unless something changes.
+            if !inst.fargate && inst.terminated_at.is_none() && !weights.is_idle() && ended_here.is_empty() {
+                self.steady_rates.join(weights, inst.price_per_hour);
+                self.in_steady[i] = true;
+            }
         }
         for s in 0..n {
             let c = &mut self.costs[s];

@@ -398,6 +398,24 @@ service_time = "100ms"
         });
     }
 
+    /// An instance left in the bulk after its tasks changed, or out of it with its rates still
+    /// in the sums, would be billed at rates it no longer has.
+    #[test]
+    fn a_bulk_that_drifts_from_its_instances_is_caught() {
+        after_a_run(&scenario(&[]), |w| {
+            let i = w.in_steady.iter().position(|&x| x).expect("an instance billed in bulk");
+            w.in_steady[i] = false;
+            let v = broken(w);
+            assert!(v.problem.contains("the bulk's rates"), "{v}");
+        });
+        after_a_run(&scenario(&[]), |w| {
+            let i = w.in_steady.iter().position(|&x| x).expect("an instance billed in bulk");
+            w.instance_weights[i] = None;
+            let v = broken(w);
+            assert!(v.problem.contains("billed in bulk"), "{v}");
+        });
+    }
+
     #[test]
     fn an_instance_billing_forgets_or_copies_stale_is_caught() {
         after_a_run(&scenario(&[]), |w| {

@@ -280,6 +280,9 @@ struct World<'a> {
     instance_weights: Vec<Option<billing::InstanceWeights>>,
     /// Billing's copy of each instance, by instance (see [`billing::BilledInstance`]).
     billed_instances: Vec<billing::BilledInstance>,
+    /// The instances billed in bulk, and their rates (see [`crate::model::billing::SteadyRates`]).
+    in_steady: Vec<bool>,
+    steady_rates: crate::model::billing::SteadyRates,
     /// The instances billing has yet to settle, in instance order (see `bill`).
     instances_to_bill: Vec<usize>,
     /// The counts' copy of each task, by task (see [`tasks::TaskState`]).
@@ -355,6 +358,8 @@ impl<'a> World<'a> {
             replica_tasks_on: Vec::new(),
             instance_weights: Vec::new(),
             billed_instances: Vec::new(),
+            in_steady: Vec::new(),
+            steady_rates: crate::model::billing::SteadyRates::new(scenario.services.len()),
             instances_to_bill: Vec::new(),
             task_states: Vec::new(),
             task_tallies: vec![tasks::TaskTally::default(); scenario.services.len()],
