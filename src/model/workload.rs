@@ -288,35 +288,37 @@ impl ArrivalProcess {
     /// window that is not next to the last, and where the period wraps, so that the rounding
     /// of the turns (a few units in the last place each) never adds up to more than about
     /// 10⁻¹⁴ of the amplitude.
+    #[inline]
     pub fn expected_arrivals_stepping(&self, from: SimTime, to: SimTime, stepper: &mut SineStepper) -> f64 {
         let ArrivalProcess::Poisson(RatePattern::Diurnal { mean, amplitude, period, phase }) = self else {
             return self.expected_arrivals(from, to);
         };
+        let width = to.wrapping_sub(from);
+        // The next window of a run: the stepper was set by this diurnal rate, so its period is
+        // not zero, and the middle of this window is the last one's plus the width, short of
+        // the wrap.
+        if let Some(x) = stepper.0.as_mut()
+            && x.to == from
+            && x.width == width
+            && x.left > 0
+            && x.offset + width < *period
+        {
+            (x.sin, x.cos) = (x.sin * x.cos_turn + x.cos * x.sin_turn, x.cos * x.cos_turn - x.sin * x.sin_turn);
+            x.left -= 1;
+            x.offset += width;
+            x.to = to;
+            return (mean + amplitude * x.sin).max(0.0) * (width as f64 / 1000.0);
+        }
         if to <= from || *period == 0 {
             return self.expected_arrivals(from, to);
         }
-        let width = to - from;
-        let sin = match stepper.0.as_mut() {
-            // The middle of this window is the last one's plus the width, short of the wrap.
-            Some(x) if x.to == from && x.width == width && x.left > 0 && x.offset + width < *period => {
-                (x.sin, x.cos) = (x.sin * x.cos_turn + x.cos * x.sin_turn, x.cos * x.cos_turn - x.sin * x.sin_turn);
-                x.left -= 1;
-                x.offset += width;
-                x.to = to;
-                x.sin
-            }
-            _ => {
-                let offset = offset_in_period(from + width / 2, *phase, *period);
-                // As `sine_rate` works it out, so that the first window of a run is the same.
-                let angle = TAU * (offset as f64 / *period as f64);
-                let turn = TAU * (width as f64 / *period as f64);
-                let (sin, cos) = angle.sin_cos();
-                let (sin_turn, cos_turn) = turn.sin_cos();
-                stepper.0 =
-                    Some(SineStep { to, width, offset, sin, cos, sin_turn, cos_turn, left: SineStepper::TURNS });
-                sin
-            }
-        };
+        let offset = offset_in_period(from + width / 2, *phase, *period);
+        // As `sine_rate` works it out, so that the first window of a run is the same.
+        let angle = TAU * (offset as f64 / *period as f64);
+        let turn = TAU * (width as f64 / *period as f64);
+        let (sin, cos) = angle.sin_cos();
+        let (sin_turn, cos_turn) = turn.sin_cos();
+        stepper.0 = Some(SineStep { to, width, offset, sin, cos, sin_turn, cos_turn, left: SineStepper::TURNS });
         (mean + amplitude * sin).max(0.0) * (width as f64 / 1000.0)
     }
 
