@@ -229,8 +229,13 @@ impl World<'_> {
     }
 
     fn bring_to_desired(&mut self, g: usize) {
-        let live = self.group_instances(g);
-        let mut units: u32 = live.iter().map(|&i| self.cluster.instances[i].weight).sum();
+        // Asked of every group each minute, and most minutes a group is at its desired capacity:
+        // its units are summed in one pass, and its instances listed only for a scale-in.
+        let existing = self.cluster.instances.len();
+        let mut units: u32 = (0..existing)
+            .filter(|&i| self.cluster.instances[i].group == g && self.counts_in_group(i))
+            .map(|i| self.cluster.instances[i].weight)
+            .sum();
         if units < self.groups[g].desired {
             // A booting launch changes no other instance, so the tally follows the launches.
             let mut tally = self.live_tally(g);
@@ -245,6 +250,10 @@ impl World<'_> {
             self.groups[g].scale_in_held = false;
             return;
         }
+        // The instances that counted before any launch above: a launch that overshoots (a
+        // weighted type) is not a candidate for the scale-in that follows it.
+        let mut live = self.group_instances(g);
+        live.retain(|&i| i < existing);
         if live.iter().any(|&i| !self.cluster.instances[i].status.is_registered()) {
             return;
         }
