@@ -18,5 +18,5 @@ pub mod timer;
 pub use dist::Distribution;
 pub use queue::EventQueue;
 pub use rng::{RngStreams, SimRng};
-pub use time::{HOUR, MINUTE, SECOND, SimTime, ceil_ms, format_seconds, round_ms};
+pub use time::{HOUR, MINUTE, SECOND, SimTime, ceil_ms, format_seconds, round_ms, whole_part};
 pub use timer::Timer;

@@ -27,6 +27,20 @@ pub fn round_ms(x: f64) -> SimTime {
     if x - whole as f64 >= 0.5 { whole.saturating_add(1) } else { whole }
 }
 
+/// The whole part of a count carried as a double, as a double and as an integer: its floor and
+/// `floor as u64`. The baseline x86-64 target has no rounding instruction, so `floor` is a call;
+/// below 2⁶³ (and from 0) truncation through `i64` is the floor, two conversions. Anything else
+/// (negative, huge, NaN) goes to `floor` and `as u64`.
+#[inline]
+pub fn whole_part(x: f64) -> (f64, u64) {
+    if (0.0..SIGNED_LIMIT).contains(&x) {
+        let whole = x as i64;
+        (whole as f64, whole as u64)
+    } else {
+        (x.floor(), x.floor() as u64)
+    }
+}
+
 /// 2⁶³: below it (and from 0) a time converts through `i64`, one instruction each way on
 /// x86-64, where `u64` takes several and a branch; both rounders run a few times per request.
 const SIGNED_LIMIT: f64 = 9_223_372_036_854_775_808.0;
@@ -67,7 +81,13 @@ mod tests {
         ] {
             assert_eq!(round_ms(x), x.round() as SimTime, "round {x}");
             assert_eq!(ceil_ms(x), x.ceil() as SimTime, "ceil {x}");
+            let (floor, count) = whole_part(x);
+            assert_eq!((floor.to_bits(), count), (x.floor().to_bits(), x.floor() as u64), "whole part {x}");
         }
+        for x in [-0.5, -3.0, 1e30, f64::INFINITY, f64::NEG_INFINITY] {
+            assert_eq!(whole_part(x), (x.floor(), x.floor() as u64), "whole part {x}");
+        }
+        assert!(whole_part(f64::NAN).0.is_nan());
         assert_eq!((round_ms(-3.0), ceil_ms(-0.5)), (0, 0));
         assert_eq!((round_ms(1e30), ceil_ms(f64::INFINITY)), (u64::MAX, u64::MAX));
     }

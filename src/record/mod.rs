@@ -458,13 +458,6 @@ impl ExponentialMixture {
             same
         });
         let total = self.total as f64;
-        let below = |x: f64| {
-            self.means
-                .iter()
-                .map(|&(m, n)| if m == 0 { n as f64 } else { n as f64 * (1.0 - (-x / m as f64).exp()) })
-                .sum::<f64>()
-                / total
-        };
         // The mixture's value and slope at x, in one pass over the means.
         let below_and_slope = |x: f64| {
             let (mut value, mut slope) = (0.0, 0.0);
@@ -479,6 +472,7 @@ impl ExponentialMixture {
             }
             (value / total, slope / total)
         };
+        let below = |x: f64| below_and_slope(x).0;
         let (smallest, largest) = (self.means[0].0 as f64, self.means[self.means.len() - 1].0 as f64);
         let mean = self.means.iter().map(|&(m, n)| m as f64 * n as f64).sum::<f64>() / total;
         let mut out = [0; N];

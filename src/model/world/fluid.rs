@@ -398,7 +398,7 @@ impl Batch {
         if answered <= 0.0 {
             return;
         }
-        let (whole, k) = whole_part(counts.answered + answered);
+        let (whole, k) = crate::engine::whole_part(counts.answered + answered);
         counts.answered = counts.answered + answered - whole;
         if k > 0 {
             let response = self.response;
@@ -449,7 +449,7 @@ impl World<'_> {
             let expected =
                 spec.arrivals.expected_arrivals_stepping(from.max(spec.start), now.max(spec.start), &mut carry.rate);
             let total = carry.arrivals + expected;
-            let (n, whole) = whole_part(total);
+            let (n, whole) = crate::engine::whole_part(total);
             carry.arrivals = total - n;
             self.traffic[s].minute_requests += whole;
             let mut tg = spec.target_group;
@@ -835,7 +835,7 @@ impl World<'_> {
     /// Whole errors to the minute's count; the fractions wait for the next second.
     fn fluid_flush_counts(&mut self) {
         for (s, counts) in self.fluid_state.counts.iter_mut().enumerate() {
-            let (e, whole) = whole_part(counts.errors);
+            let (e, whole) = crate::engine::whole_part(counts.errors);
             counts.errors -= e;
             self.traffic[s].minute_errors += whole;
         }
@@ -987,16 +987,6 @@ impl World<'_> {
     }
 }
 
-/// The whole part of a count of requests (never negative, far below 2⁶³), as a float and as an
-/// integer: truncation, which for such a count is its floor. The baseline x86-64 target has no
-/// rounding instruction, so `floor` is a call; this is two conversions, three times a second
-/// per workload.
-fn whole_part(count: f64) -> (f64, u64) {
-    debug_assert!(count >= 0.0, "a negative count {count}");
-    let whole = count as i64;
-    (whole as f64, whole as u64)
-}
-
 /// One second of a task of `capacity` vCPUs that starts it with `backlog` requests waiting and is
 /// offered `offered` more: it completes at most its full-CPU throughput, the rest waits, past
 /// `max_concurrency + queue_limit` refused.
@@ -1142,13 +1132,6 @@ set_desired_count = { service = "web", desired_count = 4 }
         let cohort = &w.fluid_state.cohorts[0];
         assert_eq!(cohort.members.len(), 4, "{:?}", cohort.members);
         assert!(cohort.members.contains(&first));
-    }
-
-    #[test]
-    fn the_whole_part_of_a_count_is_its_floor() {
-        for x in [0.0, 0.25, 0.999_999_999_999, 1.0, 1.5, 2.0 - f64::EPSILON, 7e15 + 0.5, 2f64.powi(53) + 2.0, 1e18] {
-            assert_eq!(whole_part(x), (x.floor(), x.floor() as u64), "{x}");
-        }
     }
 
     #[test]

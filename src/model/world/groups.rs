@@ -80,10 +80,14 @@ impl World<'_> {
         inst.status != InstanceStatus::Inactive && !inst.terminating && !inst.at_risk
     }
 
-    fn group_instances(&self, g: usize) -> Vec<usize> {
+    /// The instances that count toward group `g`'s capacity, in launch order.
+    fn group_members(&self, g: usize) -> impl Iterator<Item = usize> + '_ {
         (0..self.cluster.instances.len())
-            .filter(|&i| self.cluster.instances[i].group == g && self.counts_in_group(i))
-            .collect()
+            .filter(move |&i| self.cluster.instances[i].group == g && self.counts_in_group(i))
+    }
+
+    fn group_instances(&self, g: usize) -> Vec<usize> {
+        self.group_members(g).collect()
     }
 
     /// The capacity provider a group backs, if any.
@@ -232,10 +236,7 @@ impl World<'_> {
         // Asked of every group each minute, and most minutes a group is at its desired capacity:
         // its units are summed in one pass, and its instances listed only for a scale-in.
         let existing = self.cluster.instances.len();
-        let mut units: u32 = (0..existing)
-            .filter(|&i| self.cluster.instances[i].group == g && self.counts_in_group(i))
-            .map(|i| self.cluster.instances[i].weight)
-            .sum();
+        let mut units: u32 = self.group_members(g).map(|i| self.cluster.instances[i].weight).sum();
         if units < self.groups[g].desired {
             // A booting launch changes no other instance, so the tally follows the launches.
             let mut tally = self.live_tally(g);

@@ -170,17 +170,14 @@ impl World<'_> {
                 format!("the counts' copy {:?} differs from the task", self.task_states[t]),
             ));
         }
-        if let Some(i) = (0..self.cluster.instances.len())
-            .find(|&i| self.replica_tasks_on.get(i).copied().unwrap_or(0) != self.recount_replica_tasks(i))
-        {
-            return Err((
-                format!("instance {}", self.cluster.instances[i].id),
-                format!(
-                    "{} REPLICA tasks counted on it but it holds {}",
-                    self.replica_tasks_on.get(i).copied().unwrap_or(0),
-                    self.recount_replica_tasks(i)
-                ),
-            ));
+        for i in 0..self.cluster.instances.len() {
+            let (kept, held) = (self.replica_tasks_on.get(i).copied().unwrap_or(0), self.recount_replica_tasks(i));
+            if kept != held {
+                return Err((
+                    format!("instance {}", self.cluster.instances[i].id),
+                    format!("{kept} REPLICA tasks counted on it but it holds {held}"),
+                ));
+            }
         }
         for (s, svc) in self.services.iter().enumerate() {
             let healthy = self.recount_healthy_targets(s);

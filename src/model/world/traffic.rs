@@ -737,7 +737,6 @@ impl World<'_> {
         let reserved_mem = traffic.mem_reserved.take(now);
         sample.requests = traffic.minute_requests;
         sample.errors_5xx = traffic.minute_errors;
-        let fluid = self.scenario.fidelity == crate::model::workload::Fidelity::Fluid;
         let slo = self.scenario.slo;
         let ps = [50.0, 95.0, 99.0, slo.map_or(99.0, |x| x.percentile)];
         let [p50, p95, p99, p_slo] = if fluid {
